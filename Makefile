@@ -1,0 +1,142 @@
+# Mica - top-level build.
+#
+#   make run     build, then boot Mica in QEMU with the console on this terminal
+#   make test    host unit tests, then Mica booted in QEMU (1 and 4 CPUs, ISO)
+#   make iso     a GRUB (BIOS) ISO image: build/mica.iso
+#   make gdb     boot halted under QEMU's gdb stub and attach gdb
+#
+# Every artifact goes under build/.  tools/deps.sh installs missing Debian
+# packages first (run/test/iso depend on it).
+
+BUILD      := build
+CC         := gcc
+LD         := ld
+OBJCOPY    := objcopy
+PYTHON     := python3
+QEMU       := qemu-system-x86_64
+ACCEL      ?= tcg
+SMP        ?= 1
+MEM        ?= 256M
+APPEND     ?=
+
+WARN   := -Wall -Wextra -Werror -Wmissing-prototypes -Wvla
+KCFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
+           -mno-red-zone -mcmodel=kernel -mgeneral-regs-only \
+           -fno-stack-protector -fno-omit-frame-pointer \
+           -mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables \
+           -Ikernel/include -Iabi/include -MMD -MP
+KASFLAGS := -Ikernel/include -Iabi/include -MMD -MP
+KLDFLAGS := -n -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
+            -T kernel/arch/x86_64/linker.ld
+
+KSRCS := $(wildcard kernel/core/*.c kernel/arch/x86_64/*.c)
+KASMS := $(wildcard kernel/arch/x86_64/*.S)
+KOBJS := $(patsubst %,$(BUILD)/%.o,$(KSRCS) $(KASMS))
+
+KERNEL_ELF := $(BUILD)/kernel.elf
+KERNEL_BIN := $(BUILD)/mica.bin
+BOOTFS     := $(BUILD)/bootfs.cpio
+ISO        := $(BUILD)/mica.iso
+
+.PHONY: all deps run test iso gdb clean kernel qemu-test harness-test
+all: kernel $(BOOTFS)
+kernel: $(KERNEL_BIN)
+
+deps:
+	@tools/deps.sh
+
+Q ?= @
+$(BUILD)/%.c.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/%.S.o: %.S
+	@mkdir -p $(@D)
+	@echo "  AS    $<"
+	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
+
+# Two-pass link: the second embeds the first's function symbols (.ksyms).
+# Function addresses must not move between the passes; checked below.
+$(BUILD)/ksyms0.S: tools/mksyms.py
+	@mkdir -p $(@D)
+	$(PYTHON) tools/mksyms.py --empty < /dev/null > $@
+
+$(BUILD)/kernel0.elf: $(KOBJS) $(BUILD)/ksyms0.S.o kernel/arch/x86_64/linker.ld
+	$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/ksyms0.S.o
+
+$(BUILD)/ksyms1.S: $(BUILD)/kernel0.elf tools/mksyms.py
+	nm -n $< | $(PYTHON) tools/mksyms.py > $@
+
+$(BUILD)/%.S.o: $(BUILD)/%.S
+	$(CC) $(KASFLAGS) -c $< -o $@
+
+$(KERNEL_ELF): $(KOBJS) $(BUILD)/ksyms1.S.o
+	$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/ksyms1.S.o
+	@nm -n $(BUILD)/kernel0.elf | grep -i ' t ' > $(BUILD)/syms0.txt
+	@nm -n $@ | grep -i ' t ' > $(BUILD)/syms1.txt
+	@cmp -s $(BUILD)/syms0.txt $(BUILD)/syms1.txt || \
+	    { echo "ksyms: function addresses moved between link passes"; exit 1; }
+
+$(KERNEL_BIN): $(KERNEL_ELF)
+	$(OBJCOPY) -O binary $< $@
+
+# The bootfs: a cpio (newc) archive of everything init will start.
+$(BOOTFS): user/manifest
+	@rm -rf $(BUILD)/bootfs && mkdir -p $(BUILD)/bootfs
+	cp user/manifest $(BUILD)/bootfs/manifest
+	cd $(BUILD)/bootfs && find . -mindepth 1 | LC_ALL=C sort | \
+	    cpio --quiet -o -H newc > ../bootfs.cpio
+
+$(ISO): $(KERNEL_BIN) $(BOOTFS) tools/grub.cfg
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	cp $(KERNEL_BIN) $(BOOTFS) $(BUILD)/iso/boot/
+	cp tools/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso 2> $(BUILD)/grub-mkrescue.log || \
+	    { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+iso: deps
+	@$(MAKE) --no-print-directory $(ISO)
+
+QEMU_BASE := -M q35 -accel $(ACCEL) -cpu max -m $(MEM) -no-reboot \
+             -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@echo "Booting Mica (QEMU: Ctrl-A X quits, Ctrl-A C for the monitor)"
+	@$(QEMU) $(QEMU_BASE) -smp $(SMP) -serial mon:stdio \
+	    -debugcon file:$(BUILD)/run.debug.log \
+	    -kernel $(KERNEL_BIN) -initrd "$(BOOTFS) bootfs" \
+	    -append "$(APPEND)"; \
+	    s=$$?; [ $$s = 0 ] || [ $$s = 33 ] || { echo "QEMU exit status $$s"; exit 1; }
+
+gdb: all
+	$(QEMU) $(QEMU_BASE) -smp $(SMP) -serial mon:stdio -s -S \
+	    -kernel $(KERNEL_BIN) -initrd "$(BOOTFS) bootfs" \
+	    -append "$(APPEND)" & \
+	    gdb -q -x tools/gdbinit $(KERNEL_ELF); kill %1 2>/dev/null; true
+
+include tests/host/host.mk
+-include user/lib/malloc/malloc.mk
+
+HARNESS := $(PYTHON) tools/harness.py --qemu $(QEMU) --accel $(ACCEL)
+
+qemu-test: all
+	$(HARNESS) boot smp1 --smp 1 --kernel $(KERNEL_BIN) --initrd $(BOOTFS) --append "test=all"
+	$(HARNESS) boot smp4 --smp 4 --kernel $(KERNEL_BIN) --initrd $(BOOTFS) --append "test=all"
+	$(MAKE) --no-print-directory $(ISO)
+	$(HARNESS) boot iso --smp 2 --iso $(ISO)
+
+harness-test: all
+	$(HARNESS) selftest --kernel $(KERNEL_BIN) --initrd $(BOOTFS)
+
+test: deps
+	@$(MAKE) --no-print-directory host-test
+	@$(MAKE) --no-print-directory qemu-test
+	@$(MAKE) --no-print-directory harness-test
+	@echo "make test: everything passed"
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,103 @@
+/*
+ * trap.c - what happens on every interrupt and exception.
+ *
+ * Device interrupts and IPIs go to the handler registered for their
+ * vector.  A CPU exception in the kernel is a bug: it is reported with
+ * the registers, the faulting address and a symbolized backtrace, then
+ * the kernel panics.  (User-mode exceptions will go to the faulting
+ * process's exception channel once there are processes.)  An NMI during
+ * a panic is the panicking CPU telling this one to stop.
+ */
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/cpu.h"
+#include "log.h"
+#include "panic.h"
+#include "percpu.h"
+
+_Static_assert(offsetof(struct trap_frame, vector) == TRAP_FRAME_VECTOR_OFF,
+               "isr.S frame layout");
+_Static_assert(sizeof(struct trap_frame) == 22 * 8, "isr.S frame size");
+
+static irq_handler_t handlers[256];
+
+static const char *const exc_names[32] = {
+    "divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)",
+    "overflow (#OF)", "bound range (#BR)", "invalid opcode (#UD)",
+    "device not available (#NM)", "double fault (#DF)",
+    "coprocessor overrun", "invalid TSS (#TS)", "segment not present (#NP)",
+    "stack fault (#SS)", "general protection (#GP)", "page fault (#PF)",
+    "reserved", "x87 error (#MF)", "alignment check (#AC)",
+    "machine check (#MC)", "SIMD error (#XM)", "virtualization (#VE)",
+    "control protection (#CP)", "reserved", "reserved", "reserved",
+    "reserved", "reserved", "reserved", "hypervisor injection (#HV)",
+    "VMM communication (#VC)", "security (#SX)", "reserved",
+};
+
+void trap_set_handler(unsigned vector, irq_handler_t h)
+{
+    handlers[vector & 0xFF] = h;
+}
+
+static void report_pf(const struct trap_frame *tf)
+{
+    uint64_t e = tf->error;
+    kprintf("  fault address %016lx (%s, %s, %s%s%s)\n", read_cr2(),
+            e & 1 ? "protection" : "not present", e & 2 ? "write" : "read",
+            e & 4 ? "user" : "kernel", e & 16 ? ", instruction fetch" : "",
+            e & 8 ? ", reserved bit" : "");
+}
+
+void trap_report(const struct trap_frame *tf, const char *what)
+{
+    struct percpu *c = this_cpu();
+    kprintf("\n*** %s on CPU %u, %s mode, error code %#lx\n", what,
+            c ? c->id : 0, (tf->cs & 3) ? "user" : "kernel", tf->error);
+    if (tf->vector == 14)
+        report_pf(tf);
+    kprintf("  rip %016lx  rsp %016lx  rflags %016lx\n",
+            tf->rip, tf->rsp, tf->rflags);
+    kprintf("  rax %016lx  rbx %016lx  rcx %016lx  rdx %016lx\n",
+            tf->rax, tf->rbx, tf->rcx, tf->rdx);
+    kprintf("  rsi %016lx  rdi %016lx  rbp %016lx  r8  %016lx\n",
+            tf->rsi, tf->rdi, tf->rbp, tf->r8);
+    kprintf("  r9  %016lx  r10 %016lx  r11 %016lx  r12 %016lx\n",
+            tf->r9, tf->r10, tf->r11, tf->r12);
+    kprintf("  r13 %016lx  r14 %016lx  r15 %016lx\n", tf->r13, tf->r14,
+            tf->r15);
+    kprintf("  cs %04lx ss %04lx cr0 %08lx cr3 %016lx cr4 %08lx\n",
+            tf->cs, tf->ss, read_cr0(), read_cr3(), read_cr4());
+}
+
+static void exception(struct trap_frame *tf)
+{
+    static int depth;
+    if (tf->vector == 2 && panicking())
+        arch_halt_forever();
+    if (!panic_begin())
+        arch_halt_forever();
+    if (++depth > 2)                    /* the report itself keeps faulting */
+        arch_shutdown(false);
+    trap_report(tf, exc_names[tf->vector]);
+    kprintf("Backtrace:\n");
+    uintptr_t pcs[32];
+    pcs[0] = tf->rip;
+    size_t n = 1 + arch_backtrace(tf->rbp, pcs + 1, ARRAY_SIZE(pcs) - 1);
+    print_pcs(pcs, n);
+    panic_finish();
+}
+
+void trap_dispatch(struct trap_frame *tf)
+{
+    unsigned v = (unsigned)tf->vector;
+    if (v < 32) {
+        exception(tf);
+        return;
+    }
+    struct percpu *c = this_cpu();
+    c->irq_count++;
+    if (handlers[v]) {
+        handlers[v](tf);
+        return;
+    }
+    kprintf("trap: unexpected interrupt vector %#x on CPU %u\n", v, c->id);
+}

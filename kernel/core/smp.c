@@ -1,0 +1,56 @@
+/*
+ * smp.c - cross-CPU function calls.
+ *
+ * One call is in flight at a time: the caller publishes fn/arg, counts
+ * the CPUs that must answer, sends the IPI and spins until the count
+ * drops to zero.  Each CPU's handler runs the function and decrements.
+ */
+#include "smp.h"
+#include "arch.h"
+#include "panic.h"
+#include "percpu.h"
+#include "spinlock.h"
+
+static spinlock_t call_lock = SPINLOCK_INIT;
+static void (*call_fn)(void *);
+static void *call_arg;
+static volatile unsigned call_pending;
+
+struct percpu *cpus[MAX_CPUS];
+unsigned ncpus;
+
+unsigned cpus_online(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < ncpus; i++)
+        n += cpus[i] && cpus[i]->online;
+    return n;
+}
+
+int spin_owner_id(void)
+{
+    struct percpu *c = this_cpu();
+    return c ? (int)c->id : 0;
+}
+
+void smp_call_all(void (*fn)(void *), void *arg)
+{
+    KASSERT(arch_irq_enabled());
+    unsigned others = cpus_online() - 1;
+    if (others == 0)
+        return;
+    spin_lock(&call_lock);
+    call_fn = fn;
+    call_arg = arg;
+    __atomic_store_n(&call_pending, others, __ATOMIC_SEQ_CST);
+    arch_send_call_ipi();
+    while (__atomic_load_n(&call_pending, __ATOMIC_ACQUIRE))
+        arch_cpu_relax();
+    spin_unlock(&call_lock);
+}
+
+void smp_call_handle(void)
+{
+    call_fn(call_arg);
+    __atomic_sub_fetch(&call_pending, 1, __ATOMIC_RELEASE);
+}

@@ -1,0 +1,63 @@
+/*
+ * arch.h - the whole contract between the portable kernel and the machine.
+ *
+ * Code in kernel/core sees the hardware only through these declarations.
+ * An architecture supplies them in arch/<name>/arch_inline.h (the small,
+ * hot ones, inline) and in its C files (the rest).  Host tests build core
+ * code against tests/host/host_arch.h instead.
+ */
+#ifndef MICA_ARCH_H
+#define MICA_ARCH_H
+
+#include "types.h"
+
+#define MAX_CPUS 64
+
+typedef unsigned long irqflags_t;
+
+/* Inline, from arch_inline.h:
+ *   irqflags_t arch_irq_save(void);      disable, return previous state
+ *   void arch_irq_restore(irqflags_t);
+ *   void arch_irq_enable(void), arch_irq_disable(void);
+ *   bool arch_irq_enabled(void);
+ *   void arch_cpu_relax(void);           spin-wait hint
+ *   uint64_t arch_timestamp(void);       cycle counter (TSC)
+ *   void arch_wait_for_interrupt(void);  enable interrupts, sleep
+ *   uintptr_t arch_frame_pointer(void);  current frame, for backtraces
+ *   struct percpu *this_cpu(void);       the running CPU's data
+ */
+#ifdef MICA_HOST_TEST
+#include "host_arch.h"
+#else
+#include "arch/x86_64/arch_inline.h"
+#endif
+
+/* Frequency of arch_timestamp() in Hz (0 until calibrated). */
+uint64_t arch_timestamp_hz(void);
+
+/* Write raw bytes to the machine's log sinks (debug port, early serial).
+ * Called with the log lock held; must not take locks of its own. */
+void arch_log_write(const char *s, size_t n);
+
+/* The kernel no longer writes the log to the serial console (a user-space
+ * driver owns it) unless `panicking` forces it back. */
+void arch_log_release_console(void);
+
+/* Stop every other CPU (NMI); used by panic.  Returns once sent. */
+void arch_stop_other_cpus(void);
+
+/* Power off.  Under QEMU, exit with the success or failure status. */
+noreturn void arch_shutdown(bool success);
+
+/* Halt this CPU forever with interrupts off. */
+noreturn void arch_halt_forever(void);
+
+/* Fill pcs[] with return addresses walking frame pointers from `fp`;
+ * stops at a frame outside the kernel's stacks.  Returns the count. */
+size_t arch_backtrace(uintptr_t fp, uintptr_t *pcs, size_t max);
+
+/* Deliberately crash in the named way (command line `fault=`), so the
+ * test harness can prove it catches crashes.  Returns if unknown. */
+void arch_inject_fault(const char *kind);
+
+#endif

@@ -1,0 +1,36 @@
+# host.mk - host unit tests of the portable kernel code.
+#
+# Each test is tests/host/test_NAME.c, linked with the kernel sources named
+# in host_NAME_SRCS, built by the host compiler with ASan and UBSan and run
+# with cmocka.  Add a test by appending NAME to HOST_TESTS and defining
+# host_NAME_SRCS.  Sources are compiled with -DMICA_HOST_TEST.
+
+HOST_CC     ?= gcc
+HOST_BUILD  := build/host
+HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wmissing-prototypes \
+               -Wvla -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer -Ikernel/include -Iabi/include \
+               -Itests/host -DMICA_HOST_TEST
+HOST_LDLIBS := -lcmocka
+
+HOST_TESTS :=
+
+HOST_TESTS += acpi
+host_acpi_SRCS := kernel/core/acpi.c
+
+
+define host_test_rule
+$(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h)
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $$(HOST_CFLAGS) -o $$@ tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(HOST_LDLIBS)
+endef
+$(foreach t,$(HOST_TESTS),$(eval $(call host_test_rule,$(t))))
+
+HOST_BINS := $(addprefix $(HOST_BUILD)/test_,$(HOST_TESTS))
+
+.PHONY: host-test
+host-test: $(HOST_BINS)
+	@fail=0; for t in $(HOST_BINS); do \
+	    echo "== $$t"; $$t || fail=1; \
+	done; \
+	if [ $$fail = 0 ]; then echo "host tests: all passed"; else echo "host tests: FAILED"; exit 1; fi
