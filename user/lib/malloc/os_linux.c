@@ -14,7 +14,9 @@
  *
  * Nothing here allocates; mica_os_fatal writes with write(2) only.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "os.h"
 
 #include <errno.h>
