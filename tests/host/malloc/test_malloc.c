@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -381,6 +382,68 @@ static void test_cross_thread_free(void **state)
     pthread_barrier_destroy(&xt_barrier);
 }
 
+/*
+ * One thread allocates as fast as it can while three others free its
+ * blocks the moment they appear: remote frees race with each other and
+ * with the owner collecting its pages and moving them to and from its
+ * full queue.  A block lost on the way would keep its page - and so a
+ * segment - alive, which the final count of segments shows.
+ */
+#define STORM_FREERS 3
+static _Atomic(void *) *storm;
+static size_t storm_n;
+
+static void *storm_owner(void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < storm_n; i++) {
+        size_t n = 16 + (i % 7) * 24;
+        char *p = mica_malloc(n);
+        fill(p, n, i);
+        atomic_store_explicit(&storm[i], p, memory_order_release);
+    }
+    return NULL;
+}
+
+static void *storm_freer(void *arg)
+{
+    for (size_t i = (size_t)(intptr_t)arg; i < storm_n; i += STORM_FREERS) {
+        void *p;
+        while ((p = atomic_load_explicit(&storm[i],
+                                         memory_order_acquire)) == NULL)
+            sched_yield();
+        if (!check(p, 16 + (i % 7) * 24, i))
+            return (void *)1;
+        mica_free(p);
+    }
+    return NULL;
+}
+
+static void test_remote_free_storm(void **state)
+{
+    (void)state;
+    mica_malloc_collect(true);
+    struct mica_malloc_stats before, after;
+    mica_malloc_stats(&before);
+    storm_n = SCALE(800000);
+    storm = calloc(storm_n, sizeof *storm);
+    pthread_t o, f[STORM_FREERS];
+    pthread_create(&o, NULL, storm_owner, NULL);
+    for (int k = 0; k < STORM_FREERS; k++)
+        pthread_create(&f[k], NULL, storm_freer, (void *)(intptr_t)k);
+    pthread_join(o, NULL);
+    for (int k = 0; k < STORM_FREERS; k++) {
+        void *r;
+        pthread_join(f[k], &r);
+        assert_null(r);
+    }
+    free(storm);
+    mica_malloc_collect(true);
+    mica_malloc_stats(&after);
+    assert_int_equal(after.abandoned, 0);
+    assert_int_equal(after.segments, before.segments);
+}
+
 /* ---- thread exit with live blocks ---- */
 
 #define LIVE 40000
@@ -611,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_random_single),
         cmocka_unit_test(test_random_4_threads),
         cmocka_unit_test(test_cross_thread_free),
+        cmocka_unit_test(test_remote_free_storm),
         cmocka_unit_test(test_thread_exit_live_blocks),
         cmocka_unit_test(test_thread_exit_freed_by_many),
         cmocka_unit_test(test_rss_falls_after_burst),
