@@ -29,7 +29,7 @@ KASFLAGS := -Ikernel/include -Iabi/include -MMD -MP
 KLDFLAGS := -n -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
             -T kernel/arch/x86_64/linker.ld
 
-KSRCS := $(wildcard kernel/core/*.c kernel/arch/x86_64/*.c)
+KSRCS := $(wildcard kernel/core/*.c kernel/arch/x86_64/*.c kernel/tests/*.c)
 KASMS := $(wildcard kernel/arch/x86_64/*.S)
 KOBJS := $(patsubst %,$(BUILD)/%.o,$(KSRCS) $(KASMS))
 

@@ -39,15 +39,15 @@ noreturn void panic_finish(void)
     arch_shutdown(false);
 }
 
-void print_pcs(const uintptr_t *pcs, size_t n)
+void print_pcs(const uintptr_t *pcs, size_t n, size_t first)
 {
     for (size_t i = 0; i < n; i++) {
         uint64_t off = 0;
         const char *name = ksyms_lookup(&ksyms_kernel, pcs[i], &off);
         if (name)
-            kprintf("  #%zu %016lx %s+%#lx\n", i, pcs[i], name, off);
+            kprintf("  #%zu %016lx %s+%#lx\n", first + i, pcs[i], name, off);
         else
-            kprintf("  #%zu %016lx ?\n", i, pcs[i]);
+            kprintf("  #%zu %016lx ?\n", first + i, pcs[i]);
     }
 }
 
@@ -55,7 +55,7 @@ void print_backtrace(uintptr_t fp)
 {
     uintptr_t pcs[32];
     size_t n = arch_backtrace(fp, pcs, ARRAY_SIZE(pcs));
-    print_pcs(pcs, n);
+    print_pcs(pcs, n, 0);
 }
 
 void panic(const char *fmt, ...)

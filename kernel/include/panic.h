@@ -28,8 +28,9 @@ void panic(const char *fmt, ...);
 /* Print a backtrace starting at frame pointer `fp`, symbolized. */
 void print_backtrace(uintptr_t fp);
 
-/* Print return addresses with their function names. */
-void print_pcs(const uintptr_t *pcs, size_t n);
+/* Print return addresses with their function names, numbered from
+ * `first`. */
+void print_pcs(const uintptr_t *pcs, size_t n, size_t first);
 
 /* The two halves of panic, for callers with their own report (traps):
  * panic_begin claims the panic (false: another CPU already has it, so

@@ -28,10 +28,10 @@ typedef uint64_t vaddr_t;   /* a virtual address, as an integer */
 #define container_of(p, type, member) \
     ((type *)((char *)(p) - offsetof(type, member)))
 
-#define unused       __attribute__((unused))
+#define __unused     __attribute__((unused))
 #define noreturn     __attribute__((noreturn))
-#define packed       __attribute__((packed))
-#define aligned(n)   __attribute__((aligned(n)))
+#define __packed     __attribute__((packed))
+#define __aligned(n) __attribute__((aligned(n)))
 #define likely(x)    __builtin_expect(!!(x), 1)
 #define unlikely(x)  __builtin_expect(!!(x), 0)
 

@@ -38,7 +38,7 @@ void gdt_init_cpu(struct arch_cpu *ac)
     ac->tss.iomap_base = sizeof(ac->tss);       /* no I/O bitmap yet */
     set_tss_desc(&ac->gdt[6], &ac->tss);
 
-    struct { uint16_t limit; uint64_t base; } packed gdtr =
+    struct { uint16_t limit; uint64_t base; } __packed gdtr =
         { sizeof(ac->gdt) - 1, (uint64_t)ac->gdt };
     __asm__ volatile(
         "lgdt %0\n\t"

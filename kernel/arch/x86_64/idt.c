@@ -14,10 +14,10 @@ struct idt_gate {
     uint8_t ist, type;
     uint16_t off_mid;
     uint32_t off_hi, zero;
-} packed;
+} __packed;
 
 extern const uint64_t isr_table[256];
-static struct idt_gate idt[256] aligned(16);
+static struct idt_gate idt[256] __aligned(16);
 
 static void set_gate(unsigned v, uint64_t addr, unsigned ist, unsigned dpl)
 {
@@ -42,7 +42,7 @@ void idt_init(void)
 
 void idt_load(void)
 {
-    struct { uint16_t limit; uint64_t base; } packed idtr =
+    struct { uint16_t limit; uint64_t base; } __packed idtr =
         { sizeof(idt) - 1, (uint64_t)idt };
     __asm__ volatile("lidt %0" : : "m"(idtr));
 }

@@ -73,7 +73,7 @@ __attribute__((noinline)) static void fault_page(void)
 
 static void fault_triple(void)
 {
-    struct { uint16_t limit; uint64_t base; } packed idtr = { 0, 0 };
+    struct { uint16_t limit; uint64_t base; } __packed idtr = { 0, 0 };
     __asm__ volatile("lidt %0; int3" : : "m"(idtr));
 }
 

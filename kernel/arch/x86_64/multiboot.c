@@ -31,17 +31,17 @@ struct mb_info {
     uint32_t syms[4];
     uint32_t mmap_length, mmap_addr;
     uint32_t drives_length, drives_addr, config_table, boot_loader_name;
-} packed;
+} __packed;
 
 struct mb_mod {
     uint32_t start, end, string, reserved;
-} packed;
+} __packed;
 
 struct mb_mmap {
     uint32_t size;
     uint64_t addr, len;
     uint32_t type;
-} packed;
+} __packed;
 
 extern char _image_start_phys[], _image_end_phys[];
 

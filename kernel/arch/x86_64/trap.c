@@ -10,6 +10,8 @@
  */
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/layout.h"
+#include "ksyms.h"
 #include "log.h"
 #include "panic.h"
 #include "percpu.h"
@@ -68,6 +70,28 @@ void trap_report(const struct trap_frame *tf, const char *what)
             tf->cs, tf->ss, read_cr0(), read_cr3(), read_cr4());
 }
 
+/* A fault in a function that keeps no frame (a leaf, or one faulting
+ * before its prologue) leaves its caller's return address on top of the
+ * stack, where the frame-pointer walk cannot see it.  If that word looks
+ * like a return address (in kernel text, just after a call instruction)
+ * it is shown too, marked '?' as a guess. */
+static void report_stack_top(const struct trap_frame *tf)
+{
+    extern char _text_start[], _text_end[];
+    if ((tf->cs & 3) || (tf->rsp & 7) || tf->rsp < KERNEL_VMA)
+        return;
+    uintptr_t ret = *(const uintptr_t *)tf->rsp;
+    if (ret < (uintptr_t)_text_start + 6 || ret >= (uintptr_t)_text_end)
+        return;
+    const uint8_t *p = (const uint8_t *)ret;
+    if (p[-5] != 0xE8 && p[-2] != 0xFF && p[-3] != 0xFF && p[-6] != 0xFF)
+        return;
+    uint64_t off = 0;
+    const char *name = ksyms_lookup(&ksyms_kernel, ret, &off);
+    if (name)
+        kprintf("  ?  %016lx %s+%#lx\n", ret, name, off);
+}
+
 static void exception(struct trap_frame *tf)
 {
     static int depth;
@@ -81,8 +105,10 @@ static void exception(struct trap_frame *tf)
     kprintf("Backtrace:\n");
     uintptr_t pcs[32];
     pcs[0] = tf->rip;
-    size_t n = 1 + arch_backtrace(tf->rbp, pcs + 1, ARRAY_SIZE(pcs) - 1);
-    print_pcs(pcs, n);
+    print_pcs(pcs, 1, 0);
+    report_stack_top(tf);
+    size_t n = arch_backtrace(tf->rbp, pcs, ARRAY_SIZE(pcs));
+    print_pcs(pcs, n, 1);
     panic_finish();
 }
 

@@ -30,6 +30,9 @@ bool timer_uses_tsc_deadline(void);
 
 #define TIMER_HZ 100
 
+/* The ACPI tables as parsed at boot. */
+extern struct acpi_info acpi;
+
 /* Busy-wait, by the TSC once calibrated (else by PIT polling). */
 void udelay(uint64_t us);
 

@@ -31,12 +31,12 @@ struct tss {
     uint64_t reserved2;
     uint16_t reserved3;
     uint16_t iomap_base;
-} packed;
+} __packed;
 
 struct arch_cpu {
     uint64_t gdt[8];
     struct tss tss;
-    uint8_t ist_stacks[3][IST_STACK_SIZE] aligned(16);
+    uint8_t ist_stacks[3][IST_STACK_SIZE] __aligned(16);
 };
 
 /* Load this CPU's GDT and TSS (ac must stay allocated forever). */
