@@ -16,22 +16,27 @@ static void remove_at(struct memmap *m, unsigned i)
     m->n--;
 }
 
-static void drop_smallest(struct memmap *m)
+static unsigned smallest(const struct memmap *m)
 {
     unsigned small = 0;
     for (unsigned i = 1; i < m->n; i++)
         if (m->r[i].end - m->r[i].start < m->r[small].end - m->r[small].start)
             small = i;
-    remove_at(m, small);
-    m->overflow = true;
+    return small;
 }
 
+/* Insert [s, e) at index i; when full, the smallest range (possibly the
+ * new one) is dropped instead. */
 static void insert_at(struct memmap *m, unsigned i, paddr_t s, paddr_t e)
 {
     if (m->n == MEMMAP_MAX) {
-        drop_smallest(m);
-        if (i > m->n)
-            i = m->n;
+        unsigned small = smallest(m);
+        m->overflow = true;
+        if (e - s <= m->r[small].end - m->r[small].start)
+            return;
+        remove_at(m, small);
+        if (small < i)
+            i--;
     }
     memmove(&m->r[i + 1], &m->r[i], (m->n - i) * sizeof(m->r[0]));
     m->r[i] = (struct memrange){ s, e };

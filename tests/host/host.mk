@@ -15,8 +15,25 @@ HOST_LDLIBS := -lcmocka
 
 HOST_TESTS :=
 
+HOST_SUPPORT := tests/host/host_support.c
+
 HOST_TESTS += acpi
 host_acpi_SRCS := kernel/core/acpi.c
+
+HOST_TESTS += lib
+host_lib_SRCS := kernel/core/printf.c kernel/core/cmdline.c kernel/core/ksyms.c
+
+HOST_TESTS += memmap
+host_memmap_SRCS := kernel/core/memmap.c
+
+HOST_TESTS += pmm
+host_pmm_SRCS := kernel/core/pmm.c $(HOST_SUPPORT)
+
+HOST_TESTS += slab
+host_slab_SRCS := kernel/core/slab.c $(HOST_SUPPORT)
+
+HOST_TESTS += pagetable
+host_pagetable_SRCS := kernel/arch/x86_64/pagetable.c $(HOST_SUPPORT)
 
 
 define host_test_rule
