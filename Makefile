@@ -117,7 +117,7 @@ gdb: all
 	    gdb -q -x tools/gdbinit $(KERNEL_ELF); kill %1 2>/dev/null; true
 
 include tests/host/host.mk
--include user/lib/malloc/malloc.mk
+include user/lib/malloc/malloc.mk
 
 HARNESS := $(PYTHON) tools/harness.py --qemu $(QEMU) --accel $(ACCEL)
 
@@ -132,6 +132,7 @@ harness-test: all
 
 test: deps
 	@$(MAKE) --no-print-directory host-test
+	@$(MAKE) --no-print-directory malloc-host-test
 	@$(MAKE) --no-print-directory qemu-test
 	@$(MAKE) --no-print-directory harness-test
 	@echo "make test: everything passed"
