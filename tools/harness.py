@@ -141,6 +141,8 @@ def selftest(args):
         ("fault-pf", "test=all fault=pf", 60,
          ["exit status 35"], ["page fault (#PF)", "Backtrace:",
                               "fault_null_write+", "fault_page+"]),
+        ("fault-df", "test=all fault=df", 60,
+         ["exit status 35"], ["double fault (#DF)"]),
         ("fault-triple", "test=all fault=triple", 60,
          ["exit status 0"], []),
         ("fault-panic", "test=all fault=panic", 60,
@@ -151,6 +153,7 @@ def selftest(args):
     bad = 0
     for name, append, timeout, want_reasons, want_log in cases:
         args.append, args.timeout = append, timeout
+        args.smp = 4 if name == "fault-panic" else 1   # stops other CPUs
         ok, reasons, log = boot(args, "harness-" + name, quiet=True)
         problems = []
         if ok:
@@ -166,6 +169,10 @@ def selftest(args):
               (name, "ok (caught: %s)" % "; ".join(reasons)
                if not problems else "WRONG: " + "; ".join(problems)))
         bad += bool(problems)
+        if name == "fault-pf":      # show what a crash report looks like
+            report = log[log.find("*** "):].strip().split("\n")
+            for l in report[:24]:
+                print("    | " + l.rstrip("\r"))
     print("harness selftest: %d passed, %d failed" % (len(cases) - bad, bad))
     return bad == 0
 

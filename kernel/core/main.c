@@ -9,6 +9,7 @@
  */
 #include "arch.h"
 #include "bootinfo.h"
+#include "clock.h"
 #include "cmdline.h"
 #include "kernel.h"
 #include "ktest.h"
@@ -19,8 +20,7 @@
 
 static void report_ready(void)
 {
-    uint64_t hz = arch_timestamp_hz();
-    uint64_t us = hz ? arch_timestamp() / (hz / 1000000) : 0;
+    uint64_t us = clock_ns() / 1000;
     kprintf("mica: kernel ready at %lu.%06lu s guest time; %u CPUs online, "
             "%lu MiB free\n", us / 1000000, us % 1000000, cpus_online(),
             pmm_free_pages() >> 8);

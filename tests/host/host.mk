@@ -23,6 +23,9 @@ host_acpi_SRCS := kernel/core/acpi.c
 HOST_TESTS += lib
 host_lib_SRCS := kernel/core/printf.c kernel/core/cmdline.c kernel/core/ksyms.c
 
+HOST_TESTS += clock
+host_clock_SRCS := kernel/core/clock.c
+
 HOST_TESTS += memmap
 host_memmap_SRCS := kernel/core/memmap.c
 

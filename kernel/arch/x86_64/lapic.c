@@ -11,6 +11,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/trap.h"
+#include "clock.h"
 #include "log.h"
 #include "panic.h"
 #include "percpu.h"
@@ -36,6 +37,7 @@
 static volatile uint32_t *lapic;
 static uint64_t tsc_hz, lapic_hz;
 static bool tsc_deadline;
+static uint64_t tick_tsc;               /* TSC ticks per timer tick */
 
 static inline uint32_t rd(unsigned reg) { return lapic[reg / 4]; }
 static inline void wr(unsigned reg, uint32_t v) { lapic[reg / 4] = v; }
@@ -122,6 +124,8 @@ void timer_calibrate(void)
     wr(LAPIC_TIMER_INIT, 0);
     tsc_hz = (t1 - t0) * 1193182 / ticks;
     lapic_hz = (uint64_t)(0xFFFFFFFFu - left) * 1193182 / ticks;
+    clock_init(tsc_hz);
+    tick_tsc = clock_ns_to_ticks(1000000000 / TIMER_HZ);
     kprintf("timer: TSC %lu.%03lu MHz, LAPIC timer %lu kHz%s\n",
             tsc_hz / 1000000, tsc_hz / 1000 % 1000, lapic_hz / 1000,
             tsc_deadline ? ", TSC-deadline mode" : "");
@@ -132,7 +136,7 @@ static void tick(struct trap_frame *tf)
     (void)tf;
     this_cpu()->ticks++;
     if (tsc_deadline)
-        wrmsr(MSR_TSC_DEADLINE, rdtsc() + tsc_hz / TIMER_HZ);
+        wrmsr(MSR_TSC_DEADLINE, rdtsc() + tick_tsc);
     lapic_eoi();
 }
 
@@ -141,7 +145,7 @@ void timer_start_cpu(void)
     trap_set_handler(VEC_TIMER, tick);
     if (tsc_deadline) {
         wr(LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | VEC_TIMER);
-        wrmsr(MSR_TSC_DEADLINE, rdtsc() + tsc_hz / TIMER_HZ);
+        wrmsr(MSR_TSC_DEADLINE, rdtsc() + tick_tsc);
         return;
     }
     wr(LAPIC_TIMER_DIV, 0x3);

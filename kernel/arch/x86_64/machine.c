@@ -86,12 +86,14 @@ void arch_inject_fault(const char *kind)
         __asm__ volatile("ud2");
     else if (strcmp(kind, "gp") == 0)
         *(volatile uint64_t *)0x8000000000000000ull = 1;
+    else if (strcmp(kind, "df") == 0)           /* #PF on a dead stack */
+        __asm__ volatile("mov $0xdead000, %%rsp; pushq $0" ::: "memory");
     else if (strcmp(kind, "triple") == 0)
         fault_triple();
     else if (strcmp(kind, "panic") == 0)
         panic("deliberate panic requested on the command line");
     else if (strcmp(kind, "hang") == 0)
         arch_halt_forever();
-    kprintf("fault: unknown kind '%s' (pf, ud, gp, triple, panic, hang)\n",
+    kprintf("fault: unknown kind '%s' (pf, ud, gp, df, triple, panic, hang)\n",
             kind);
 }

@@ -19,6 +19,7 @@
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/trap.h"
 #include "bootinfo.h"
+#include "cmdline.h"
 #include "kernel.h"
 #include "log.h"
 #include "panic.h"
@@ -104,6 +105,13 @@ void kmain(uint32_t magic, uint32_t info_phys)
     console_init();
     kprintf("Mica booting\n");
     multiboot_parse(magic, info_phys);
+    kprintf("boot: loader '%s', %u module(s), command line:",
+            bootinfo.loader[0] ? bootinfo.loader : "?", bootinfo.nmods);
+    for (unsigned i = 0; i < kernel_cmdline.n; i++)
+        kprintf(" %s%s%s", kernel_cmdline.key[i],
+                kernel_cmdline.val[i] ? "=" : "",
+                kernel_cmdline.val[i] ? kernel_cmdline.val[i] : "");
+    kprintf("\n");
     paging_init(&bootinfo.ram, &bootinfo.free);
     pmm_setup();
     kmalloc_init();

@@ -258,6 +258,9 @@ static void random_ops(uint64_t seed, size_t slots, size_t ops)
             mica_free(x->p);
             x->p = what == 1 ? mica_calloc(1, n) : mica_malloc(n);
             assert_non_null(x->p);
+            for (size_t i = 0; what == 1 && i < n; i++)
+                if (x->p[i] != 0)
+                    fail_msg("calloc(%zu) byte %zu not zero", n, i);
         }
         x->n = n;
         x->tag = rnd(&seed);
