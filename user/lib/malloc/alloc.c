@@ -74,7 +74,12 @@ static void *calloc_impl(size_t count, size_t size)
         return NULL;
     }
     void *p = malloc_fast(total);
-    /* huge blocks are fresh from the OS, hence already zero */
+    /*
+     * Huge blocks are fresh from the OS, hence zero.  Smaller ones are
+     * cleared even when never used: skipping that would let the program's
+     * first read map the shared zero page, and its first write then costs
+     * a copy-on-write fault with a TLB shootdown on every CPU.
+     */
     if (p != NULL && total <= LARGE_MAX)
         memset(p, 0, total);
     return p;

@@ -149,7 +149,8 @@ typedef struct heap {
     uintptr_t tid;
     segment_t *avail[3];         /* small/medium segments with free pages */
     segment_t *all;
-    uint32_t slow_count;
+    size_t page_bytes;           /* bytes of pages in use */
+    size_t dirty_bytes;          /* bytes of free pages still committed */
     struct heap *pool_next;
 } heap_t;
 
@@ -187,8 +188,11 @@ static inline size_t bin_size(unsigned bin)
 
 /* ---- address arithmetic ---- */
 
-/* Bytes at the start of a segment taken by its header. */
-#define SEGMENT_HEADER ((sizeof(segment_t) + 127) & ~(size_t)127)
+/*
+ * Bytes at the start of a segment taken by its header, rounded to the
+ * usual OS page so that page 0 can be decommitted as a whole.
+ */
+#define SEGMENT_HEADER ((sizeof(segment_t) + 4095) & ~(size_t)4095)
 
 /* A huge segment uses only pages[0], so its header is shorter. */
 #define HUGE_HEADER                                                          \

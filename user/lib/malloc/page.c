@@ -17,7 +17,7 @@
  * allocations are adjacent in memory.
  *
  * When a page's last block comes back it is returned to its segment, except
- * when it is the only page of its (small or medium) size class: a program
+ * when it is the only page of its size class: a program
  * that allocates and frees one block in a loop would otherwise build and
  * tear down a page on every call.
  *
@@ -106,7 +106,8 @@ static void page_extend(page_t *pg)
     uint8_t *b = first;
     for (uint32_t i = 1; i < n; i++, b += bsize)
         ((block_t *)b)->next = (block_t *)(b + bsize);
-    ((block_t *)b)->next = pg->free;
+    /* called with an empty free list: it now holds only the new blocks */
+    ((block_t *)b)->next = NULL;
     pg->free = (block_t *)first;
     pg->capacity += n;
 }
@@ -238,8 +239,7 @@ void mica_page_retire(page_t *pg)
 {
     heap_t *h = ptr_segment(pg)->heap;
     queue_t *q = page_queue(h, pg);
-    if (!pg->in_full && q->first == pg && q->last == pg &&
-        pg->block_size <= MEDIUM_MAX)
+    if (!pg->in_full && q->first == pg && q->last == pg)
         return;
     mica_page_free(pg);
 }

@@ -9,9 +9,12 @@
  * which pages are free, so taking a page is a find-first-set.
  *
  * Returning memory happens at three levels:
- *   - a free page stays committed while its segment holds at most
- *     DIRTY_LIMIT bytes of free committed pages; past that it is
- *     decommitted at once;
+ *   - free pages stay committed until the heap holds more than DIRTY_MIN
+ *     bytes of them and more than 1/DIRTY_SHARE of its pages in use; then
+ *     all of them are decommitted, neighbours in one call.  Each call can
+ *     cost a TLB shootdown on every CPU running the process, and a page
+ *     freed now is often needed again soon, so we wait until enough
+ *     has gathered to matter;
  *   - an empty segment goes to a small process-wide cache (CACHE_MAX);
  *     only CACHE_COMMITTED of those keep their memory, the rest are
  *     decommitted, and beyond the cache segments are unmapped;
@@ -32,9 +35,12 @@
 
 #include "internal.h"
 
-#define DIRTY_LIMIT (1 * MiB)
+#define DIRTY_MIN (4 * MiB)
+#define DIRTY_SHARE 4 /* at most 1/4 of the pages in use */
 #define CACHE_MAX 8
+#ifndef CACHE_COMMITTED
 #define CACHE_COMMITTED 2
+#endif
 #define RECLAIM_BATCH 8
 
 _Atomic uint64_t mica_segmap[SEGMAP_BITS / 64];
@@ -167,6 +173,8 @@ static bool in_avail(const segment_t *s)
 static void heap_link(heap_t *h, segment_t *s)
 {
     s->heap = h;
+    h->page_bytes += (size_t)s->used_pages << s->page_shift;
+    h->dirty_bytes += (size_t)s->dirty_free << s->page_shift;
     s->all_prev = NULL;
     s->all_next = h->all;
     if (h->all != NULL)
@@ -179,6 +187,8 @@ static void heap_link(heap_t *h, segment_t *s)
 static void heap_unlink(segment_t *s)
 {
     heap_t *h = s->heap;
+    h->page_bytes -= (size_t)s->used_pages << s->page_shift;
+    h->dirty_bytes -= (size_t)s->dirty_free << s->page_shift;
     if (in_avail(s))
         avail_unlink(h, s);
     if (s->all_prev != NULL)
@@ -251,8 +261,10 @@ page_t *mica_segment_page_alloc(heap_t *h, enum segment_kind kind)
     if (s->free_map == 0 && kind != KIND_LARGE)
         avail_unlink(h, s);
     page_t *pg = &s->pages[i];
+    h->page_bytes += (size_t)1 << s->page_shift;
     if (pg->dirty) {
         s->dirty_free--;
+        h->dirty_bytes -= (size_t)1 << s->page_shift;
     } else {
         size_t size;
         uint8_t *area = page_area(s, i, &size);
@@ -264,15 +276,46 @@ page_t *mica_segment_page_alloc(heap_t *h, enum segment_kind kind)
     return pg;
 }
 
-/* Decommit the whole OS pages inside a page's area. */
-static void page_decommit(segment_t *s, size_t i)
+/*
+ * Decommit the OS pages of pages [first, last] (all free and dirty) in one
+ * call.  False when the range does not start on an OS page (page 0 on a
+ * system with pages larger than the header): it then stays dirty.
+ */
+static bool decommit_run(segment_t *s, size_t first, size_t last)
 {
     size_t size, os_page = mica_os_page_size();
-    uintptr_t a = (uintptr_t)page_area(s, i, &size);
+    uintptr_t a = (uintptr_t)page_area(s, first, &size);
+    uintptr_t end = (uintptr_t)page_area(s, last, &size) + size;
     uintptr_t lo = (a + os_page - 1) & ~(os_page - 1);
-    uintptr_t hi = (a + size) & ~(os_page - 1);
+    uintptr_t hi = end & ~(os_page - 1);
+    if (lo != a)
+        return false;
     if (hi > lo)
         mica_os_decommit((void *)lo, hi - lo);
+    return true;
+}
+
+/* Decommit every free dirty page of a segment, neighbours together. */
+static void segment_purge(segment_t *s)
+{
+    size_t n = s->page_count, i = 0;
+    while (i < n) {
+        if (!((s->free_map >> i) & 1) || !s->pages[i].dirty) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j + 1 < n && ((s->free_map >> (j + 1)) & 1) &&
+               s->pages[j + 1].dirty)
+            j++;
+        if (decommit_run(s, i, j))
+            for (size_t k = i; k <= j; k++) {
+                s->pages[k].dirty = 0;
+                s->dirty_free--;
+                s->heap->dirty_bytes -= (size_t)1 << s->page_shift;
+            }
+        i = j + 1;
+    }
 }
 
 void mica_segment_page_release(page_t *pg)
@@ -282,18 +325,20 @@ void mica_segment_page_release(page_t *pg)
     bool was_full = s->free_map == 0;
     pg->in_use = 0;
     s->free_map |= (uint64_t)1 << i;
+    heap_t *h = s->heap;
+    if (was_full && s->kind != KIND_LARGE)
+        avail_push(h, s);
+    h->page_bytes -= (size_t)1 << s->page_shift;
     if (--s->used_pages == 0) {
         segment_free(s);
         return;
     }
-    if (was_full && s->kind != KIND_LARGE)
-        avail_push(s->heap, s);
-    if (((size_t)s->dirty_free + 1) << s->page_shift > DIRTY_LIMIT) {
-        page_decommit(s, i);
-        pg->dirty = 0;
-    } else {
-        s->dirty_free++;
-    }
+    h->dirty_bytes += (size_t)1 << s->page_shift;
+    s->dirty_free++;
+    if (h->dirty_bytes > DIRTY_MIN &&
+        h->dirty_bytes > h->page_bytes / DIRTY_SHARE)
+        for (segment_t *x = h->all; x != NULL; x = x->all_next)
+            segment_purge(x);
 }
 
 /* ---- huge blocks ---- */
