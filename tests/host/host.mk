@@ -32,6 +32,9 @@ host_memmap_SRCS := kernel/core/memmap.c
 HOST_TESTS += pmm
 host_pmm_SRCS := kernel/core/pmm.c $(HOST_SUPPORT)
 
+HOST_TESTS += runqueue
+host_runqueue_SRCS := kernel/core/runqueue.c
+
 HOST_TESTS += slab
 host_slab_SRCS := kernel/core/slab.c $(HOST_SUPPORT)
 
