@@ -154,6 +154,7 @@ void mica_heap_collect(heap_t *h, bool force)
 
 static void heap_abandon(heap_t *h)
 {
+    h->exiting = true;
     for (unsigned bin = 1; bin <= BIN_FULL; bin++)
         for (page_t *pg = h->queues[bin].first; pg != NULL; pg = pg->next)
             mica_page_set_delayed(pg, DELAYED_NEVER, false);

@@ -151,6 +151,7 @@ typedef struct heap {
     segment_t *all;
     size_t page_bytes;           /* bytes of pages in use */
     size_t dirty_bytes;          /* bytes of free pages still committed */
+    bool exiting;                /* thread exit: leave purging to heirs */
     struct heap *pool_next;
 } heap_t;
 

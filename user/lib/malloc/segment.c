@@ -15,9 +15,10 @@
  *     cost a TLB shootdown on every CPU running the process, and a page
  *     freed now is often needed again soon, so we wait until enough
  *     has gathered to matter;
- *   - an empty segment goes to a small process-wide cache (CACHE_MAX);
- *     only CACHE_COMMITTED of those keep their memory, the rest are
- *     decommitted, and beyond the cache segments are unmapped;
+ *   - an empty segment goes to a process-wide cache (CACHE_MAX); cached
+ *     segments keep their memory while they number at most a quarter of
+ *     the segments in use (or CACHE_COMMITTED), the rest are decommitted,
+ *     and beyond the cache segments are unmapped;
  *   - huge blocks are unmapped by free, whichever thread calls it.
  *
  * At thread exit (heap.c) a heap's segments that still hold live blocks are
@@ -35,11 +36,18 @@
 
 #include "internal.h"
 
+#ifndef DIRTY_MIN
 #define DIRTY_MIN (4 * MiB)
+#endif
+#ifndef DIRTY_SHARE
 #define DIRTY_SHARE 4 /* at most 1/4 of the pages in use */
-#define CACHE_MAX 8
+#endif
+#define CACHE_MAX 32
 #ifndef CACHE_COMMITTED
 #define CACHE_COMMITTED 2
+#endif
+#ifndef CACHE_SHARE
+#define CACHE_SHARE 4
 #endif
 #define RECLAIM_BATCH 8
 
@@ -89,6 +97,15 @@ static void stats_add(long segs, long bytes)
 
 /* ---- the cache of empty segments ---- */
 
+/* How many cached segments may keep their memory: 1/4 of those in use. */
+static size_t cache_committed_limit(size_t cached)
+{
+    size_t all = atomic_load_explicit(&stat_segments, memory_order_relaxed);
+    size_t live = all > cached ? all - cached : 0;
+    size_t share = live / CACHE_SHARE;
+    return share > CACHE_COMMITTED ? share : CACHE_COMMITTED;
+}
+
 static segment_t *cache_pop(bool *committed)
 {
     if (atomic_load_explicit(&cache_count, memory_order_relaxed) == 0)
@@ -111,26 +128,33 @@ static segment_t *cache_pop(bool *committed)
     return s;
 }
 
-/* Keep an empty segment for reuse; false when the cache is full. */
+/*
+ * Keep an empty segment for reuse; false when the cache is full.  As the
+ * segments in use decrease, cached ones beyond the committed limit give
+ * their memory back (under the lock, so nobody pops one meanwhile).
+ */
 static bool cache_push(segment_t *s)
 {
     spin_lock(&cache_lock);
     size_t n = atomic_load_explicit(&cache_count, memory_order_relaxed);
-    if (n == CACHE_MAX) {
-        spin_unlock(&cache_lock);
-        return false;
+    bool added = n < CACHE_MAX;
+    if (added) {
+        cache[n] = s;
+        cache_committed[n] = true;
+        atomic_store_explicit(&cache_count, ++n, memory_order_relaxed);
     }
-    size_t committed = 0;
+    size_t committed = 0, limit = cache_committed_limit(n);
     for (size_t i = 0; i < n; i++)
         committed += cache_committed[i];
-    bool keep = committed < CACHE_COMMITTED;
-    if (!keep)
-        mica_os_decommit(s, SEGMENT_SIZE); /* under the lock: nobody can pop it */
-    cache[n] = s;
-    cache_committed[n] = keep;
-    atomic_store_explicit(&cache_count, n + 1, memory_order_relaxed);
+    for (size_t i = 0; i < n && committed > limit; i++) {
+        if (cache_committed[i]) {
+            mica_os_decommit(cache[i], SEGMENT_SIZE);
+            cache_committed[i] = false;
+            committed--;
+        }
+    }
     spin_unlock(&cache_lock);
-    return true;
+    return added;
 }
 
 void mica_segment_cache_trim(void)
@@ -335,7 +359,7 @@ void mica_segment_page_release(page_t *pg)
     }
     h->dirty_bytes += (size_t)1 << s->page_shift;
     s->dirty_free++;
-    if (h->dirty_bytes > DIRTY_MIN &&
+    if (!h->exiting && h->dirty_bytes > DIRTY_MIN &&
         h->dirty_bytes > h->page_bytes / DIRTY_SHARE)
         for (segment_t *x = h->all; x != NULL; x = x->all_next)
             segment_purge(x);
