@@ -104,8 +104,13 @@ typedef struct block {
 
 struct heap;
 
+/*
+ * The fields free and malloc use fill the first cache line (with
+ * thread_free, which remote frees write); the queue links and the heap
+ * pointer, needed only on slow paths, are in the second.
+ */
 typedef struct page {
-    block_t *free;
+    _Alignas(64) block_t *free;
     block_t *local_free;
     uint32_t used;
     uint32_t capacity;     /* blocks carved so far */
