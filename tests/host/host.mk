@@ -41,6 +41,19 @@ host_slab_SRCS := kernel/core/slab.c $(HOST_SUPPORT)
 HOST_TESTS += pagetable
 host_pagetable_SRCS := kernel/arch/x86_64/pagetable.c $(HOST_SUPPORT)
 
+HOST_TESTS += elf
+host_elf_SRCS := kernel/core/elf.c
+# test_elf also reads a real static musl executable built from elf_sample.c.
+$(HOST_BUILD)/test_elf: $(HOST_BUILD)/elf-sample
+$(HOST_BUILD)/elf-sample: tests/host/elf_sample.c abi/include/mica/auxv.h
+	@mkdir -p $(@D)
+	musl-gcc -static -O2 -Iabi/include -o $@ $<
+
+HOST_TESTS += ustack
+host_ustack_SRCS := kernel/core/ustack.c kernel/core/elf.c
+# test_ustack starts elf-sample on a stack it built, in a child process.
+$(HOST_BUILD)/test_ustack: $(HOST_BUILD)/elf-sample
+
 
 define host_test_rule
 $(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h)

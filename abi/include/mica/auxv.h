@@ -1,0 +1,20 @@
+/*
+ * mica/auxv.h - Mica's own entries in the ELF auxiliary vector.
+ *
+ * The kernel starts every program with the System V x86_64 initial stack
+ * (argc, argv, envp, auxv) that Linux uses, so musl's crt1.o runs
+ * unmodified.  Besides the standard AT_* entries the vector carries the
+ * entries below; a program reads them with getauxval().  Values are chosen
+ * far above every number Linux has assigned, so they never collide.
+ */
+#ifndef MICA_ABI_AUXV_H
+#define MICA_ABI_AUXV_H
+
+/*
+ * The program's startup handle: a channel endpoint over which its creator
+ * sends the rest of what the program needs.  0 (or absent) means none.
+ * The value is "MICA" in ASCII.
+ */
+#define AT_MICA_STARTUP 0x4D494341ul
+
+#endif
