@@ -54,6 +54,8 @@ host_ustack_SRCS := kernel/core/ustack.c kernel/core/elf.c
 # test_ustack starts elf-sample on a stack it built, in a child process.
 $(HOST_BUILD)/test_ustack: $(HOST_BUILD)/elf-sample
 
+HOST_TESTS += handle
+host_handle_SRCS := kernel/core/handle.c kernel/core/object.c kernel/core/kmem_account.c $(HOST_SUPPORT)
 
 define host_test_rule
 $(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h)
@@ -70,3 +72,11 @@ host-test: $(HOST_BINS)
 	    echo "== $$t"; $$t || fail=1; \
 	done; \
 	if [ $$fail = 0 ]; then echo "host tests: all passed"; else echo "host tests: FAILED"; exit 1; fi
+
+# The handle tests again under ThreadSanitizer, for their stress tests.
+HOST_TSAN_CFLAGS := $(filter-out -fsanitize=address%,$(HOST_CFLAGS)) -fsanitize=thread
+$(HOST_BUILD)/test_handle_tsan: tests/host/test_handle.c $(host_handle_SRCS) $(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_TSAN_CFLAGS) -o $@ tests/host/test_handle.c $(host_handle_SRCS) $(HOST_LDLIBS) -lpthread
+HOST_BINS += $(HOST_BUILD)/test_handle_tsan
+host-test: $(HOST_BUILD)/test_handle_tsan
