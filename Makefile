@@ -38,8 +38,11 @@ KERNEL_BIN := $(BUILD)/mica.bin
 BOOTFS     := $(BUILD)/bootfs.cpio
 ISO        := $(BUILD)/mica.iso
 
+Q ?= @
+include user/user.mk
+
 .PHONY: all deps run test iso gdb clean kernel qemu-test harness-test
-all: kernel $(BOOTFS)
+all: kernel $(BOOTFS) $(INIT_ELF)
 kernel: $(KERNEL_BIN)
 
 deps:
@@ -88,9 +91,9 @@ $(BOOTFS): user/manifest
 	cd $(BUILD)/bootfs && find . -mindepth 1 | LC_ALL=C sort | \
 	    cpio --quiet -o -H newc > ../bootfs.cpio
 
-$(ISO): $(KERNEL_BIN) $(BOOTFS) tools/grub.cfg
+$(ISO): $(KERNEL_BIN) $(BOOTFS) $(INIT_ELF) tools/grub.cfg
 	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
-	cp $(KERNEL_BIN) $(BOOTFS) $(BUILD)/iso/boot/
+	cp $(KERNEL_BIN) $(BOOTFS) $(INIT_ELF) $(BUILD)/iso/boot/
 	cp tools/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso 2> $(BUILD)/grub-mkrescue.log || \
 	    { cat $(BUILD)/grub-mkrescue.log; exit 1; }
@@ -106,13 +109,13 @@ run: deps
 	@echo "Booting Mica (QEMU: Ctrl-A X quits, Ctrl-A C for the monitor)"
 	@$(QEMU) $(QEMU_BASE) -smp $(SMP) -serial mon:stdio \
 	    -debugcon file:$(BUILD)/run.debug.log \
-	    -kernel $(KERNEL_BIN) -initrd "$(BOOTFS) bootfs" \
+	    -kernel $(KERNEL_BIN) -initrd "$(INIT_ELF) init,$(BOOTFS) bootfs" \
 	    -append "$(APPEND)"; \
 	    s=$$?; [ $$s = 0 ] || [ $$s = 33 ] || { echo "QEMU exit status $$s"; exit 1; }
 
 gdb: all
 	$(QEMU) $(QEMU_BASE) -smp $(SMP) -serial mon:stdio -s -S \
-	    -kernel $(KERNEL_BIN) -initrd "$(BOOTFS) bootfs" \
+	    -kernel $(KERNEL_BIN) -initrd "$(INIT_ELF) init,$(BOOTFS) bootfs" \
 	    -append "$(APPEND)" & \
 	    gdb -q -x tools/gdbinit $(KERNEL_ELF); kill %1 2>/dev/null; true
 
@@ -122,13 +125,13 @@ include user/lib/malloc/malloc.mk
 HARNESS := $(PYTHON) tools/harness.py --qemu $(QEMU) --accel $(ACCEL)
 
 qemu-test: all
-	$(HARNESS) boot smp1 --smp 1 --kernel $(KERNEL_BIN) --initrd $(BOOTFS) --append "test=all"
-	$(HARNESS) boot smp4 --smp 4 --kernel $(KERNEL_BIN) --initrd $(BOOTFS) --append "test=all"
+	$(HARNESS) boot smp1 --smp 1 --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS) --append "test=all"
+	$(HARNESS) boot smp4 --smp 4 --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS) --append "test=all"
 	$(MAKE) --no-print-directory $(ISO)
 	$(HARNESS) boot iso --smp 2 --iso $(ISO)
 
 harness-test: all
-	$(HARNESS) selftest --kernel $(KERNEL_BIN) --initrd $(BOOTFS)
+	$(HARNESS) selftest --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS)
 
 test: deps
 	@$(MAKE) --no-print-directory host-test

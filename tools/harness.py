@@ -46,8 +46,13 @@ def qemu_command(args, name):
         cmd += ["-cdrom", args.iso, "-boot", "d"]
     else:
         cmd += ["-kernel", args.kernel, "-append", args.append or ""]
+        mods = []
+        if args.init:
+            mods.append(args.init + " init")
         if args.initrd:
-            cmd += ["-initrd", args.initrd + " bootfs"]
+            mods.append(args.initrd + " bootfs")
+        if mods:
+            cmd += ["-initrd", ",".join(mods)]
     return cmd, serial
 
 
@@ -190,6 +195,7 @@ def main():
         s.add_argument("--mem", default="256M")
         s.add_argument("--kernel")
         s.add_argument("--initrd")
+        s.add_argument("--init")
         s.add_argument("--iso")
         s.add_argument("--append", default="")
         s.add_argument("--timeout", type=float, default=120)

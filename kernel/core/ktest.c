@@ -7,6 +7,7 @@
  * harness as a plan with missing results.
  */
 #include "ktest.h"
+#include "clock.h"
 #include "cmdline.h"
 #include "lib.h"
 #include "log.h"
@@ -50,18 +51,22 @@ static bool selected(const char *selection, const char *name)
     return false;
 }
 
-unsigned ktest_run(const char *selection, unsigned *ran)
+unsigned ktest_run(const char *selection, unsigned *ran, unsigned extra)
 {
     unsigned total = 0, failed = 0, num = 0;
     for (const struct ktest *t = _ktests_start; t < _ktests_end; t++)
         total += selected(selection, t->name);
-    kprintf("KTAP version 1\n1..%u\n", total);
+    kprintf("KTAP version 1\n1..%u\n", total + extra);
     for (const struct ktest *t = _ktests_start; t < _ktests_end; t++) {
         if (!selected(selection, t->name))
             continue;
         failures = 0;
+        uint64_t t0 = clock_ns();
         t->fn();
+        uint64_t ms = (clock_ns() - t0) / 1000000;
         num++;
+        if (ms >= 100)
+            kprintf("# %s took %lu ms\n", t->name, ms);
         kprintf("%s %u %s\n", failures ? "not ok" : "ok", num, t->name);
         failed += failures != 0;
     }

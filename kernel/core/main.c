@@ -17,6 +17,10 @@
 #include "log.h"
 #include "percpu.h"
 #include "pmm.h"
+#include "printf.h"
+#include "process.h"
+#include "sched.h"
+#include "userboot.h"
 
 static void report_ready(void)
 {
@@ -26,6 +30,44 @@ static void report_ready(void)
             pmm_free_pages() >> 8);
 }
 
+/* Start init and wait for it; true when it exited with status 0. */
+static bool run_init(const char *sel, bool *started)
+{
+    char arg[80];
+    ksnprintf(arg, sizeof(arg), "test=%s", sel ? sel : "none");
+    const char *const argv[] = { "init", arg, NULL };
+    struct process *p;
+    int err = userboot_start(argv, &p);
+    *started = err == 0;
+    if (err) {
+        kprintf("mica: cannot start init: %d\n", err);
+        return false;
+    }
+    process_wait(p, 0);
+    int code = p->exit_code;
+    object_unref(&p->obj);
+    kprintf("mica: init exited with status %d\n", code);
+    return code == 0;
+}
+
+static noreturn void run_tests(const char *sel)
+{
+    bool with_init = bootinfo_module("init") != NULL;
+    unsigned ran = 0;
+    unsigned failed = ktest_run(sel, &ran, with_init);
+    if (with_init) {
+        bool started, ok = run_init(sel, &started);
+        ran++;
+        failed += !ok;
+        kprintf("%s %u userspace\n", ok ? "ok" : "not ok", ran);
+    }
+    kprintf("mica: %u passed, %u failed\n", ran - failed, failed);
+    if (ran == 0)
+        kprintf("mica: no test matched '%s'\n", sel);
+    kprintf("mica: done\n");
+    arch_shutdown(failed == 0 && ran > 0);
+}
+
 noreturn void kernel_main(void)
 {
     report_ready();
@@ -33,16 +75,12 @@ noreturn void kernel_main(void)
     if (fault)
         arch_inject_fault(fault);
     const char *sel = cmdline_get(&kernel_cmdline, "test");
-    if (sel && strcmp(sel, "none") != 0) {
-        unsigned ran = 0;
-        unsigned failed = ktest_run(sel, &ran);
-        kprintf("mica: %u passed, %u failed\n", ran - failed, failed);
-        if (ran == 0)
-            kprintf("mica: no test matched '%s'\n", sel);
-        kprintf("mica: done\n");
-        arch_shutdown(failed == 0 && ran > 0);
-    }
+    if (sel && strcmp(sel, "none") != 0)
+        run_tests(sel);
+    bool started;
+    if (bootinfo_module("init"))
+        run_init(NULL, &started);
     kprintf("mica: nothing more to run; idle\n");
     for (;;)
-        arch_wait_for_interrupt();
+        sched_sleep_until(0);
 }

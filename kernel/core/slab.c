@@ -245,3 +245,9 @@ void kfree(void *p)
     }
     slab_free(s->cache, p);
 }
+
+void kmalloc_shrink(void)
+{
+    for (unsigned i = 0; i < KM_CACHES; i++)
+        slab_cache_shrink(&km_cache[i]);
+}

@@ -33,20 +33,34 @@ int spin_owner_id(void)
     return c ? (int)c->id : 0;
 }
 
-void smp_call_all(void (*fn)(void *), void *arg)
+void smp_call_mask(uint64_t mask, void (*fn)(void *), void *arg)
 {
-    KASSERT(arch_irq_enabled());
-    unsigned others = cpus_online() - 1;
-    if (others == 0)
+    struct percpu *me = this_cpu();
+    mask &= ~(1ull << me->id);
+    unsigned n = 0;
+    for (unsigned i = 0; i < ncpus; i++)
+        if (!(mask & (1ull << i)) || !cpus[i]->online)
+            mask &= ~(1ull << i);
+        else
+            n++;
+    if (n == 0)
         return;
+    KASSERT(arch_irq_enabled());
     spin_lock(&call_lock);
     call_fn = fn;
     call_arg = arg;
-    __atomic_store_n(&call_pending, others, __ATOMIC_SEQ_CST);
-    arch_send_call_ipi();
+    __atomic_store_n(&call_pending, n, __ATOMIC_SEQ_CST);
+    for (unsigned i = 0; i < ncpus; i++)
+        if (mask & (1ull << i))
+            arch_send_call_ipi(i);
     while (__atomic_load_n(&call_pending, __ATOMIC_ACQUIRE))
         arch_cpu_relax();
     spin_unlock(&call_lock);
+}
+
+void smp_call_all(void (*fn)(void *), void *arg)
+{
+    smp_call_mask(~0ull, fn, arg);
 }
 
 void smp_call_handle(void)

@@ -56,6 +56,9 @@ noreturn void arch_halt_forever(void);
  * stops at a frame outside the kernel's stacks.  Returns the count. */
 size_t arch_backtrace(uintptr_t fp, uintptr_t *pcs, size_t max);
 
+/* Load the user TLS base of the running thread. */
+void arch_set_fs_base(uint64_t base);
+
 /* Deliberately crash in the named way (command line `fault=`), so the
  * test harness can prove it catches crashes.  Returns if unknown. */
 void arch_inject_fault(const char *kind);

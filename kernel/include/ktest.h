@@ -50,7 +50,8 @@ void ktest_fail(const char *cond, const char *file, int line);
     } while (0)
 
 /* Run the selected tests; returns the number that failed.  *ran gets the
- * number run (0 when the selection matched nothing). */
-unsigned ktest_run(const char *selection, unsigned *ran);
+ * number run (0 when the selection matched nothing).  The plan line
+ * counts `extra` more results that the caller prints after these. */
+unsigned ktest_run(const char *selection, unsigned *ran, unsigned extra);
 
 #endif

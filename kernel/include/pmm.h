@@ -25,9 +25,10 @@ enum {
 struct page {
     struct page *next, *prev;   /* free list links (head pages only) */
     void *owner;                /* slab cache, when PG_SLAB */
-    uint32_t flags;
+    uint16_t flags;
     uint8_t order;              /* of the block this page heads */
-    uint8_t pad[3];
+    uint8_t pad;
+    uint32_t refs;              /* vmos sharing the page (copy-on-write) */
 };
 
 /* Set up the page database `db` for `npages` frames starting at frame 0;

@@ -58,6 +58,10 @@ void slab_free(struct slab_cache *c, void *obj);
 void slab_cache_shrink(struct slab_cache *c);
 
 void kmalloc_init(void);
+
+/* Return every cache's spare slab to the page allocator, so free-page
+ * counts compare exactly (tests, memory pressure). */
+void kmalloc_shrink(void);
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void kfree(void *p);

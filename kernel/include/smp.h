@@ -14,8 +14,11 @@
 
 void smp_call_all(void (*fn)(void *), void *arg);
 
-/* Arch hook: send the call IPI to every online CPU but this one. */
-void arch_send_call_ipi(void);
+/* The same for the CPUs in `mask` (bit per CPU id; this CPU is skipped). */
+void smp_call_mask(uint64_t mask, void (*fn)(void *), void *arg);
+
+/* Arch hook: send the call IPI to one CPU. */
+void arch_send_call_ipi(unsigned cpu);
 
 /* Run by the arch's IPI handler. */
 void smp_call_handle(void);

@@ -17,4 +17,11 @@
  */
 #define AT_MICA_STARTUP 0x4D494341ul
 
+/*
+ * A handle to the program's own process (rights: basic, read, write,
+ * manage), for the calls that name an address space or create threads.
+ * "MICP" in ASCII.
+ */
+#define AT_MICA_PROCESS 0x4D494350ul
+
 #endif

@@ -57,6 +57,9 @@ isr_common:
     mov     %rsp, %rbp
     call    trap_dispatch
     add     $16, %rsp
+    .global trap_return
+trap_return:                        /* rsp -> struct trap_frame */
+    cli
     popq    %r15
     popq    %r14
     popq    %r13

@@ -2,10 +2,11 @@
  * lapic.c - the local APIC of each CPU: EOI, IPIs, the timer.
  *
  * Registers are reached through an uncached mapping made once; every CPU
- * sees its own APIC at the same address.  The timer ticks TIMER_HZ times
- * a second, in TSC-deadline mode when the CPU has it (re-armed on every
- * tick) and in periodic mode otherwise (QEMU TCG has no TSC-deadline).
- * Both frequencies are measured against the PIT once, on the boot CPU.
+ * sees its own APIC at the same address.  The timer is one-shot: the
+ * scheduler arms it for its next event only (no periodic tick), in
+ * TSC-deadline mode when the CPU has it and by LAPIC count otherwise (QEMU
+ * TCG has no TSC-deadline).  Both frequencies are measured against the
+ * PIT once, on the boot CPU.
  */
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "panic.h"
 #include "percpu.h"
+#include "sched.h"
 
 #define LAPIC_ID        0x020
 #define LAPIC_EOI       0x0B0
@@ -37,7 +39,7 @@
 static volatile uint32_t *lapic;
 static uint64_t tsc_hz, lapic_hz;
 static bool tsc_deadline;
-static uint64_t tick_tsc;               /* TSC ticks per timer tick */
+static struct clock_scale ns_to_lapic;   /* ns -> LAPIC timer counts */
 
 static inline uint32_t rd(unsigned reg) { return lapic[reg / 4]; }
 static inline void wr(unsigned reg, uint32_t v) { lapic[reg / 4] = v; }
@@ -125,7 +127,7 @@ void timer_calibrate(void)
     tsc_hz = (t1 - t0) * 1193182 / ticks;
     lapic_hz = (uint64_t)(0xFFFFFFFFu - left) * 1193182 / ticks;
     clock_init(tsc_hz);
-    tick_tsc = clock_ns_to_ticks(1000000000 / TIMER_HZ);
+    clock_scale_init(&ns_to_lapic, 1000000000, lapic_hz);
     kprintf("timer: TSC %lu.%03lu MHz, LAPIC timer %lu kHz%s\n",
             tsc_hz / 1000000, tsc_hz / 1000 % 1000, lapic_hz / 1000,
             tsc_deadline ? ", TSC-deadline mode" : "");
@@ -135,22 +137,50 @@ static void tick(struct trap_frame *tf)
 {
     (void)tf;
     this_cpu()->ticks++;
-    if (tsc_deadline)
-        wrmsr(MSR_TSC_DEADLINE, rdtsc() + tick_tsc);
     lapic_eoi();
+    sched_timer_event();
+}
+
+static void resched(struct trap_frame *tf)
+{
+    (void)tf;
+    struct percpu *c = this_cpu();
+    if (c->sched)
+        c->sched->need_resched = true;
+    lapic_eoi();
+}
+
+/* The timer interrupts once, at deadline_ns (clock_ns); 0 stops it. */
+void lapic_timer_oneshot(uint64_t deadline_ns, uint64_t now_ns)
+{
+    if (tsc_deadline) {
+        wrmsr(MSR_TSC_DEADLINE, deadline_ns ? clock_ns_to_ticks(deadline_ns) : 0);
+        return;
+    }
+    if (!deadline_ns) {
+        wr(LAPIC_TIMER_INIT, 0);
+        return;
+    }
+    uint64_t delta = deadline_ns > now_ns ? deadline_ns - now_ns : 1000;
+    uint64_t count = clock_scale_apply(&ns_to_lapic, delta);
+    if (count == 0)
+        count = 1;
+    if (count > 0xFFFFFFFFu)
+        count = 0xFFFFFFFFu;            /* re-armed when it fires early */
+    wr(LAPIC_TIMER_INIT, (uint32_t)count);
 }
 
 void timer_start_cpu(void)
 {
     trap_set_handler(VEC_TIMER, tick);
+    trap_set_handler(VEC_RESCHED, resched);
     if (tsc_deadline) {
         wr(LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | VEC_TIMER);
-        wrmsr(MSR_TSC_DEADLINE, rdtsc() + tick_tsc);
         return;
     }
     wr(LAPIC_TIMER_DIV, 0x3);
-    wr(LAPIC_LVT_TIMER, LVT_PERIODIC | VEC_TIMER);
-    wr(LAPIC_TIMER_INIT, (uint32_t)(lapic_hz / TIMER_HZ));
+    wr(LAPIC_LVT_TIMER, VEC_TIMER);             /* one-shot */
+    wr(LAPIC_TIMER_INIT, 0);
 }
 
 void udelay(uint64_t us)

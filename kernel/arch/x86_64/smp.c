@@ -21,6 +21,9 @@
 #include "pmm.h"
 #include "slab.h"
 #include "smp.h"
+#include "fpu.h"
+#include "sched.h"
+#include "syscall.h"
 
 extern char tramp[], tramp_end[];
 extern uint32_t tramp_cr3, tramp_efer;
@@ -43,9 +46,9 @@ static void call_ipi(struct trap_frame *tf)
     lapic_eoi();
 }
 
-void arch_send_call_ipi(void)
+void arch_send_call_ipi(unsigned cpu)
 {
-    lapic_send_ipi(0, ICR_ALL_BUT_SELF | ICR_FIXED | VEC_IPI_CALL);
+    lapic_send_ipi(cpus[cpu]->hw_id, ICR_FIXED | VEC_IPI_CALL);
 }
 
 void smp_init_bsp(void)
@@ -69,10 +72,16 @@ noreturn void ap_main(struct percpu *c)
     write_cr4(read_cr4() | CR4_PGE);
     lapic_init_cpu();
     c->hw_id = lapic_id();
+    fpu_init_cpu();
+    syscall_init_cpu();
+    sched_init_cpu();                   /* this context becomes idle/N */
     timer_start_cpu();
     __atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
-    for (;;)
+    for (;;) {
+        arch_irq_disable();
+        sched_preempt_check(false);
         arch_wait_for_interrupt();
+    }
 }
 
 /* Per-CPU data, arch data and stack for CPU `id`; NULL if out of memory. */

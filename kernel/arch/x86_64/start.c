@@ -26,6 +26,10 @@
 #include "physmem.h"
 #include "pmm.h"
 #include "slab.h"
+#include "fpu.h"
+#include "sched.h"
+#include "syscall.h"
+#include "thread.h"
 
 noreturn void kmain(uint32_t magic, uint32_t info_phys);
 
@@ -93,6 +97,9 @@ static void interrupts_setup(void)
     lapic_init_cpu();
     ioapic_init(&acpi);
     timer_calibrate();
+    fpu_init_cpu();
+    syscall_init_cpu();
+    sched_init_cpu();
     timer_start_cpu();
     arch_irq_enable();
 }
@@ -119,5 +126,6 @@ void kmain(uint32_t magic, uint32_t info_phys)
     interrupts_setup();
     unsigned n = smp_boot(&acpi);
     kprintf("smp: %u of %u CPUs online\n", n, acpi.ncpus);
+    thread_reaper_start();
     kernel_main();
 }

@@ -12,6 +12,11 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
 #include "ksyms.h"
+#include "mica/errors.h"
+#include "process.h"
+#include "sched.h"
+#include "syscall.h"
+#include "uaccess.h"
 #include "log.h"
 #include "panic.h"
 #include "percpu.h"
@@ -52,8 +57,12 @@ static void report_pf(const struct trap_frame *tf)
 void trap_report(const struct trap_frame *tf, const char *what)
 {
     struct percpu *c = this_cpu();
-    kprintf("\n*** %s on CPU %u, %s mode, error code %#lx\n", what,
-            c ? c->id : 0, (tf->cs & 3) ? "user" : "kernel", tf->error);
+    if (!(tf->cs & 3))      /* "***" marks kernel crashes for the harness */
+        kprintf("\n*** %s on CPU %u, kernel mode, error code %#lx\n", what,
+                c ? c->id : 0, tf->error);
+    else
+        kprintf("  %s on CPU %u, user mode, error code %#lx\n", what,
+                c ? c->id : 0, tf->error);
     if (tf->vector == 14)
         report_pf(tf);
     kprintf("  rip %016lx  rsp %016lx  rflags %016lx\n",
@@ -112,18 +121,68 @@ static void exception(struct trap_frame *tf)
     panic_finish();
 }
 
+/* A user thread did something fatal: report it and kill its process. */
+static void user_exception(struct trap_frame *tf, const char *what)
+{
+    struct thread *t = thread_current();
+    struct process *p = t->proc;
+    kprintf("fault: %s in process %u '%s', thread %u '%s': killed\n", what,
+            p ? p->pid : 0, p ? p->name : "?", t->tid, t->name);
+    trap_report(tf, what);
+    if (p)
+        process_kill(p, -(int)tf->vector - 1);
+    else
+        t->kill_pending = true;
+}
+
+static void page_fault(struct trap_frame *tf)
+{
+    uint64_t addr = read_cr2();
+    bool write = tf->error & 2, exec = tf->error & 16;
+    struct process *p = process_current();
+    bool user_mode = tf->cs & 3;
+    uint64_t fixup = user_mode ? 0 : extable_find(tf->rip);
+    if (user_mode || fixup) {
+        int r = ERR_FAULT;
+        if (p && addr < USER_TOP && !(tf->error & 8)) {
+            if (tf->rflags & RFLAGS_IF)
+                arch_irq_enable();
+            r = aspace_fault(p->aspace, addr, write, exec);
+            arch_irq_disable();
+        }
+        if (r == 0)
+            return;                     /* resolved: retry the access */
+        if (fixup)
+            tf->rip = fixup;            /* the copy reports ERR_FAULT */
+        else
+            user_exception(tf, exc_names[14]);
+        return;
+    }
+    exception(tf);
+}
+
 void trap_dispatch(struct trap_frame *tf)
 {
     unsigned v = (unsigned)tf->vector;
-    if (v < 32) {
-        exception(tf);
-        return;
-    }
+    bool from_user = tf->cs & 3;
     struct percpu *c = this_cpu();
-    c->irq_count++;
-    if (handlers[v]) {
-        handlers[v](tf);
-        return;
+    if (v == 14) {
+        page_fault(tf);
+    } else if (v < 32) {
+        if (from_user && v != 2 && v != 8 && v != 18)
+            user_exception(tf, exc_names[v]);
+        else
+            exception(tf);
+    } else {
+        c->irq_count++;
+        if (handlers[v])
+            handlers[v](tf);
+        else
+            kprintf("trap: unexpected interrupt vector %#x on CPU %u\n", v,
+                    c->id);
     }
-    kprintf("trap: unexpected interrupt vector %#x on CPU %u\n", v, c->id);
+    if (from_user)
+        user_return_work(tf);
+    else
+        sched_preempt_check(false);
 }

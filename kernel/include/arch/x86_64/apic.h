@@ -23,12 +23,14 @@ void lapic_eoi(void);
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low);
 /* Calibrate the LAPIC timer and TSC against the PIT (boot CPU). */
 void timer_calibrate(void);
-/* Start this CPU's periodic tick (TIMER_HZ). */
+/* Set up this CPU's one-shot timer (stopped) and its IPI handlers. */
 void timer_start_cpu(void);
+/* Arm it for deadline_ns (clock_ns time; now_ns is the current time);
+ * 0 stops it. */
+void lapic_timer_oneshot(uint64_t deadline_ns, uint64_t now_ns);
 uint64_t lapic_timer_hz(void);
 bool timer_uses_tsc_deadline(void);
 
-#define TIMER_HZ 100
 
 /* The ACPI tables as parsed at boot. */
 extern struct acpi_info acpi;

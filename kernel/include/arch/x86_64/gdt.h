@@ -9,7 +9,6 @@
 #ifndef MICA_X86_64_GDT_H
 #define MICA_X86_64_GDT_H
 
-#include "types.h"
 #include "arch/x86_64/layout.h"
 
 #define SEL_KCODE   0x08
@@ -22,6 +21,9 @@
 #define IST_NMI 1
 #define IST_DF  2
 #define IST_MC  3
+
+#ifndef __ASSEMBLER__
+#include "types.h"
 
 struct tss {
     uint32_t reserved0;
@@ -45,5 +47,7 @@ void gdt_init_cpu(struct arch_cpu *ac);
 /* Build the IDT once (boot CPU), then load it on every CPU. */
 void idt_init(void);
 void idt_load(void);
+
+#endif /* __ASSEMBLER__ */
 
 #endif

@@ -22,6 +22,7 @@ struct trap_frame {
 #define VEC_PIC_BASE    0x20    /* legacy PIC, remapped here then masked */
 #define VEC_IRQ_BASE    0x30    /* device interrupts (IOAPIC, MSI) */
 #define VEC_IPI_CALL    0xE0    /* run a function on other CPUs */
+#define VEC_RESCHED     0xE1    /* look at the run queue */
 #define VEC_TIMER       0xEF    /* LAPIC timer */
 #define VEC_APIC_ERROR  0xFE
 #define VEC_SPURIOUS    0xFF

@@ -1,0 +1,82 @@
+/*
+ * mica/syscalls.h - native system call numbers.
+ *
+ * Native calls use numbers from 0x1000 up; numbers below are the Linux
+ * x86_64 system call ABI (answered by the kernel's Linux layer).  Calling
+ * convention: number in RAX, arguments in RDI, RSI, RDX, R10, R8, R9,
+ * result in RAX (a status: 0 or a negative ERR_*); results through
+ * out-pointers.  docs/abi/syscalls.md documents each call.
+ */
+#ifndef MICA_ABI_SYSCALLS_H
+#define MICA_ABI_SYSCALLS_H
+
+#include <stdint.h>
+
+#define MICA_SYSCALL_BASE 0x1000
+
+/*          name                   number */
+#define MICA_SYSCALLS(X)                       \
+    X(debug_write,                 0x1000)     \
+    X(handle_close,                0x1001)     \
+    X(handle_duplicate,            0x1002)     \
+    X(handle_replace,              0x1003)     \
+    X(object_wait_one,             0x1004)     \
+    X(object_signal,               0x1005)     \
+    X(process_create,              0x1010)     \
+    X(process_exit,                0x1011)     \
+    X(process_kill,                0x1012)     \
+    X(process_read_memory,         0x1013)     \
+    X(process_write_memory,        0x1014)     \
+    X(process_info,                0x1015)     \
+    X(thread_create,               0x1020)     \
+    X(thread_start,                0x1021)     \
+    X(thread_exit,                 0x1022)     \
+    X(thread_kill,                 0x1023)     \
+    X(thread_set_priority,         0x1024)     \
+    X(thread_yield,                0x1025)     \
+    X(vmo_create,                  0x1030)     \
+    X(vmo_read,                    0x1031)     \
+    X(vmo_write,                   0x1032)     \
+    X(vmo_get_size,                0x1033)     \
+    X(vmo_clone,                   0x1034)     \
+    X(vm_map,                      0x1040)     \
+    X(vm_unmap,                    0x1041)     \
+    X(vm_protect,                  0x1042)     \
+    X(clock_get,                   0x1050)     \
+    X(nanosleep,                   0x1051)     \
+    X(system_info,                 0x1060)
+
+enum mica_syscall {
+#define MICA_SYSCALL_ENUM(name, num) SYS_##name = num,
+    MICA_SYSCALLS(MICA_SYSCALL_ENUM)
+#undef MICA_SYSCALL_ENUM
+    SYS_MICA_END
+};
+
+/* vm_map/vm_protect flags */
+#define MICA_VM_READ    (1u << 0)
+#define MICA_VM_WRITE   (1u << 1)
+#define MICA_VM_EXEC    (1u << 2)
+#define MICA_VM_FIXED   (1u << 8)
+
+/* process_info results */
+struct mica_process_info {
+    int32_t exit_code;
+    uint32_t pid;
+    uint32_t state;         /* 0 alive, 1 dying, 2 dead */
+    uint32_t threads;
+    uint64_t kmem_used;     /* bytes of kernel memory charged */
+};
+
+/* system_info results: what the kernel has, for tests and monitors */
+struct mica_system_info {
+    uint64_t free_pages;
+    uint64_t total_pages;
+    uint64_t live_processes;
+    uint64_t live_threads;
+    uint64_t live_vmos;
+    uint32_t cpus_online;
+    uint32_t pad;
+};
+
+#endif

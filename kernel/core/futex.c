@@ -1,0 +1,150 @@
+/*
+ * futex.c - futex wait, wake and requeue.
+ *
+ * 64 buckets hashed by (address space, address), each with a lock and a
+ * list of waiters.  A waiter takes its bucket lock, reads the user word
+ * (the read may fault and resolve the fault: the bucket lock is a plain
+ * spinlock held with interrupts on, and the fault path never takes it),
+ * compares, and if equal queues itself and sleeps; the scheduler lock
+ * is taken before the bucket lock is dropped (waitq.h), so no wake can
+ * fall between.  Waiters are threads; their key is kept in the thread.
+ */
+#include "futex.h"
+#include "lib.h"
+#include "mica/errors.h"
+#include "sched.h"
+#include "spinlock.h"
+#include "thread.h"
+#include "uaccess.h"
+#include "waitq.h"
+
+#define FUTEX_BUCKETS 64
+
+struct futex_waiter {
+    struct thread *t;
+    struct aspace *as;
+    uint64_t addr;
+    uint32_t bitset;
+    struct waitq wq;
+    struct futex_waiter *next;
+};
+
+struct bucket {
+    spinlock_t lock;
+    struct futex_waiter *head;
+};
+
+static struct bucket buckets[FUTEX_BUCKETS];
+
+static struct bucket *bucket_of(struct aspace *as, uint64_t addr)
+{
+    uint64_t h = ((uintptr_t)as >> 6) ^ (addr >> 2);
+    h ^= h >> 17;
+    h *= 0x9E3779B97F4A7C15ull;
+    return &buckets[(h >> 58) % FUTEX_BUCKETS];
+}
+
+static void unlink_waiter(struct bucket *b, struct futex_waiter *w)
+{
+    struct futex_waiter **pp = &b->head;
+    while (*pp && *pp != w)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = w->next;
+}
+
+int futex_wait(struct aspace *as, uint64_t uaddr, uint32_t val,
+               uint64_t deadline, uint32_t bitset)
+{
+    if ((uaddr & 3) || !bitset)
+        return ERR_INVALID_ARGS;
+    struct bucket *b = bucket_of(as, uaddr);
+    struct futex_waiter w = { thread_current(), as, uaddr, bitset,
+                              WAITQ_INIT, NULL };
+    uint32_t cur;
+    spin_lock(&b->lock);
+    if (copy_from_user(&cur, uaddr, sizeof(cur))) {
+        spin_unlock(&b->lock);
+        return ERR_FAULT;
+    }
+    if (cur != val) {
+        spin_unlock(&b->lock);
+        return ERR_SHOULD_WAIT;
+    }
+    w.next = b->head;
+    b->head = &w;
+    irqflags_t f = arch_irq_save();
+    int r = waitq_wait(&w.wq, &b->lock, f, deadline);
+    spin_lock(&b->lock);
+    unlink_waiter(b, &w);               /* still there if not woken */
+    spin_unlock(&b->lock);
+    arch_irq_restore(f);
+    return r;
+}
+
+int futex_wake(struct aspace *as, uint64_t uaddr, int n, uint32_t bitset)
+{
+    if (uaddr & 3)
+        return ERR_INVALID_ARGS;
+    struct bucket *b = bucket_of(as, uaddr);
+    int woken = 0;
+    spin_lock(&b->lock);
+    struct futex_waiter **pp = &b->head;
+    while (*pp && woken < n) {
+        struct futex_waiter *w = *pp;
+        if (w->as == as && w->addr == uaddr && (w->bitset & bitset)) {
+            *pp = w->next;
+            woken += waitq_wake(&w->wq, 1, 0);
+        } else {
+            pp = &w->next;
+        }
+    }
+    spin_unlock(&b->lock);
+    return woken;
+}
+
+int futex_requeue(struct aspace *as, uint64_t uaddr, int n, uint64_t uaddr2,
+                  int n2, bool cmp, uint32_t val)
+{
+    if ((uaddr | uaddr2) & 3)
+        return ERR_INVALID_ARGS;
+    struct bucket *b1 = bucket_of(as, uaddr), *b2 = bucket_of(as, uaddr2);
+    struct bucket *lo = b1 < b2 ? b1 : b2, *hi = b1 < b2 ? b2 : b1;
+    spin_lock(&lo->lock);
+    if (hi != lo)
+        spin_lock(&hi->lock);
+    uint32_t cur = 0;
+    int r = 0;
+    if (cmp && copy_from_user(&cur, uaddr, sizeof(cur)))
+        r = ERR_FAULT;
+    else if (cmp && cur != val)
+        r = ERR_SHOULD_WAIT;
+    struct futex_waiter **pp = &b1->head;
+    int woken = 0, moved = 0;
+    while (!r && *pp) {
+        struct futex_waiter *w = *pp;
+        if (w->as != as || w->addr != uaddr) {
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        if (woken < n) {
+            woken += waitq_wake(&w->wq, 1, 0);
+        } else if (moved < n2) {
+            w->addr = uaddr2;
+            w->next = b2->head;
+            b2->head = w;
+            moved++;
+            if (b1 == b2 && pp == &b1->head)
+                pp = &w->next;          /* skip the one just moved */
+        } else {
+            w->next = *pp;              /* put it back and stop */
+            *pp = w;
+            break;
+        }
+    }
+    if (hi != lo)
+        spin_unlock(&hi->lock);
+    spin_unlock(&lo->lock);
+    return r ? r : woken + moved;
+}

@@ -1,0 +1,325 @@
+/*
+ * linux.c - the Linux system calls the kernel answers itself.
+ *
+ * The only file that knows Linux numbers.  It handles just the calls
+ * that are the same thing as a native primitive (DESIGN.md section 8):
+ * thread-local storage, thread ids, futexes, yield, exit, clocks, sleep,
+ * anonymous private memory, an unmovable brk, thread-shaped clone, and
+ * for processes holding the log capability, write/writev on fds 1 and 2
+ * and the terminal-size ioctl on them.  Everything else is -ENOSYS until
+ * the personality server answers it.  Errors are Linux's negative errno.
+ */
+#include "clock.h"
+#include "futex.h"
+#include "lib.h"
+#include "linux_abi.h"
+#include "log.h"
+#include "mica/errors.h"
+#include "mica/linux_errno.h"
+#include "percpu.h"
+#include "process.h"
+#include "sched.h"
+#include "syscall.h"
+#include "uaccess.h"
+#include "vm.h"
+
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define TIOCGWINSZ  0x5413
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define FUTEX_REQUEUE 3
+#define FUTEX_CMP_REQUEUE 4
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE_BITSET 10
+#define FUTEX_CMD_MASK 0x7f             /* drops PRIVATE and CLOCK_REALTIME */
+
+static int64_t err(int mica_status)
+{
+    return -(int64_t)linux_errno(mica_status);
+}
+
+static int64_t lx_write(uint64_t fd, uint64_t ubuf, uint64_t len)
+{
+    if (fd != 1 && fd != 2)
+        return -LX_EBADF;
+    if (!process_current()->log_cap)
+        return -LX_EBADF;
+    char buf[256];
+    uint64_t done = 0;
+    len = MIN(len, (uint64_t)1 << 20);
+    while (done < len) {
+        uint64_t n = MIN(len - done, sizeof(buf));
+        if (copy_from_user(buf, ubuf + done, n))
+            return done ? (int64_t)done : -LX_EFAULT;
+        log_write(buf, n);
+        done += n;
+    }
+    return (int64_t)done;
+}
+
+static int64_t lx_writev(uint64_t fd, uint64_t uiov, uint64_t cnt)
+{
+    if (cnt > 1024)
+        return -LX_EINVAL;
+    int64_t total = 0;
+    for (uint64_t i = 0; i < cnt; i++) {
+        uint64_t iov[2];
+        if (copy_from_user(iov, uiov + i * 16, sizeof(iov)))
+            return -LX_EFAULT;
+        int64_t r = lx_write(fd, iov[0], iov[1]);
+        if (r < 0)
+            return total ? total : r;
+        total += r;
+    }
+    return total;
+}
+
+static int64_t lx_ioctl(uint64_t fd, uint64_t req, uint64_t arg)
+{
+    if ((fd != 1 && fd != 2) || !process_current()->log_cap)
+        return -LX_EBADF;
+    if (req != TIOCGWINSZ)
+        return -LX_ENOTTY;
+    uint16_t ws[4] = { 25, 80, 0, 0 };
+    return copy_to_user(arg, ws, sizeof(ws)) ? -LX_EFAULT : 0;
+}
+
+static int64_t lx_exit_thread(int code)
+{
+    struct thread *me = thread_current();
+    me->exit_code = code;
+    me->kill_pending = true;
+    return 0;
+}
+
+static int64_t lx_exit_group(int code)
+{
+    struct thread *me = thread_current();
+    me->exit_code = code;
+    process_kill(me->proc, code);
+    return 0;
+}
+
+static int64_t lx_arch_prctl(uint64_t code, uint64_t addr)
+{
+    struct thread *me = thread_current();
+    if (code == ARCH_SET_FS) {
+        if (addr >= USER_TOP)
+            return -LX_EPERM;
+        me->arch.fs_base = addr;
+        arch_set_fs_base(addr);
+        return 0;
+    }
+    if (code == ARCH_GET_FS)
+        return copy_to_user(addr, &me->arch.fs_base, 8) ? -LX_EFAULT : 0;
+    return -LX_EINVAL;
+}
+
+static uint64_t timespec_ns(const int64_t ts[2])
+{
+    return (uint64_t)ts[0] * 1000000000ull + (uint64_t)ts[1];
+}
+
+static int64_t lx_clock_gettime(uint64_t clk, uint64_t uts)
+{
+    if (clk > 7)
+        return -LX_EINVAL;
+    uint64_t ns = clock_ns();
+    int64_t ts[2] = { (int64_t)(ns / 1000000000), (int64_t)(ns % 1000000000) };
+    return copy_to_user(uts, ts, sizeof(ts)) ? -LX_EFAULT : 0;
+}
+
+static int64_t sleep_for(uint64_t ureq, bool absolute)
+{
+    int64_t ts[2];
+    if (copy_from_user(ts, ureq, sizeof(ts)))
+        return -LX_EFAULT;
+    if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+        return -LX_EINVAL;
+    uint64_t deadline = absolute ? timespec_ns(ts) : clock_ns() + timespec_ns(ts);
+    if (deadline <= clock_ns())
+        return 0;
+    int r = sched_sleep_until(deadline);
+    return r == ERR_TIMED_OUT ? 0 : -LX_EINTR;
+}
+
+static int64_t lx_futex(uint64_t uaddr, uint64_t op, uint64_t val,
+                        uint64_t uts, uint64_t uaddr2, uint64_t val3)
+{
+    struct aspace *as = process_current()->aspace;
+    uint64_t deadline = 0;
+    int cmd = (int)(op & FUTEX_CMD_MASK);
+    if ((cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) && uts) {
+        int64_t ts[2];
+        if (copy_from_user(ts, uts, sizeof(ts)))
+            return -LX_EFAULT;
+        if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+            return -LX_EINVAL;
+        deadline = cmd == FUTEX_WAIT ? clock_ns() + timespec_ns(ts)
+                                     : timespec_ns(ts);
+        if (deadline == 0)
+            deadline = 1;
+    }
+    int r;
+    switch (cmd) {
+    case FUTEX_WAIT:
+        r = futex_wait(as, uaddr, (uint32_t)val, deadline, ~0u);
+        break;
+    case FUTEX_WAIT_BITSET:
+        r = futex_wait(as, uaddr, (uint32_t)val, deadline, (uint32_t)val3);
+        break;
+    case FUTEX_WAKE:
+        r = futex_wake(as, uaddr, (int)MIN(val, (uint64_t)INT32_MAX), ~0u);
+        break;
+    case FUTEX_WAKE_BITSET:
+        r = futex_wake(as, uaddr, (int)MIN(val, (uint64_t)INT32_MAX),
+                       (uint32_t)val3);
+        break;
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+        r = futex_requeue(as, uaddr, (int)MIN(val, (uint64_t)INT32_MAX),
+                          uaddr2, (int)MIN(uts, (uint64_t)INT32_MAX),
+                          cmd == FUTEX_CMP_REQUEUE, (uint32_t)val3);
+        break;
+    default:
+        return -LX_ENOSYS;
+    }
+    if (r == ERR_SHOULD_WAIT)
+        return -LX_EAGAIN;
+    if (r == ERR_CANCELED)
+        return -LX_EINTR;
+    return r < 0 ? err(r) : r;
+}
+
+/* Without a personality server a process has no signals: every mask is
+ * empty, and blocking them is vacuously done. */
+static int64_t lx_sigprocmask(uint64_t uold, uint64_t size)
+{
+    uint64_t empty = 0;
+    if (size != 8)
+        return -LX_EINVAL;
+    if (uold && copy_to_user(uold, &empty, 8))
+        return -LX_EFAULT;
+    return 0;
+}
+
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define PROT_EXEC 4
+#define MAP_PRIVATE 0x02
+#define MAP_FIXED 0x10
+#define MAP_ANONYMOUS 0x20
+#define MAP_KNOWN (MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | 0x4000 /* NORESERVE */)
+
+static uint32_t vm_prot(uint64_t prot)
+{
+    return ((prot & PROT_READ) ? VM_READ : 0) |
+           ((prot & PROT_WRITE) ? VM_WRITE : 0) |
+           ((prot & PROT_EXEC) ? VM_EXEC : 0);
+}
+
+int64_t linux_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags,
+                   uint64_t fd, uint64_t off)
+{
+    if (!(flags & MAP_ANONYMOUS) || !(flags & MAP_PRIVATE) ||
+        (flags & ~MAP_KNOWN) || (int64_t)fd != -1)
+        return -LX_ENOSYS;              /* files and sharing: the server */
+    if (len == 0 || off || (addr & PAGE_MASK) || (prot & ~7ull) ||
+        len > USER_TOP)
+        return -LX_EINVAL;
+    struct process *p = process_current();
+    struct vmo *v;
+    int r = vmo_create(ALIGN_UP(len, PAGE_SIZE), &p->acct, &v);
+    if (r)
+        return err(r);
+    vaddr_t got;
+    uint32_t f = vm_prot(prot) | VM_MAX_RWX | ((flags & MAP_FIXED) ? VM_FIXED : 0);
+    if (flags & MAP_FIXED)
+        aspace_unmap(p->aspace, addr, ALIGN_UP(len, PAGE_SIZE));
+    r = aspace_map(p->aspace, v, 0, v->size, addr, f, &got);
+    object_unref(&v->obj);
+    return r ? err(r) : (int64_t)got;
+}
+
+int64_t linux_munmap(uint64_t addr, uint64_t len)
+{
+    int r = aspace_unmap(process_current()->aspace, addr,
+                         ALIGN_UP(len, PAGE_SIZE));
+    return r == ERR_OUT_OF_RANGE || r == ERR_INVALID_ARGS ? -LX_EINVAL : err(r);
+}
+
+int64_t linux_mprotect(uint64_t addr, uint64_t len, uint64_t prot)
+{
+    if (prot & ~7ull)
+        return -LX_EINVAL;
+    int r = aspace_protect(process_current()->aspace, addr,
+                           ALIGN_UP(len, PAGE_SIZE), vm_prot(prot));
+    return r == ERR_NOT_FOUND ? -LX_ENOMEM : err(r);
+}
+
+#define CLONE_VM 0x100
+#define CLONE_THREAD 0x10000
+#define CLONE_SETTLS 0x80000
+#define CLONE_PARENT_SETTID 0x100000
+#define CLONE_CHILD_CLEARTID 0x200000
+
+/* clone(flags, newsp, parent_tid, child_tid, tls): a thread of this
+ * process; processes (fork) belong to the personality server. */
+int64_t linux_clone(struct trap_frame *tf)
+{
+    uint64_t flags = tf->rdi, sp = tf->rsi, ptid = tf->rdx;
+    uint64_t ctid = tf->r10, tls = tf->r8;
+    if ((flags & (CLONE_VM | CLONE_THREAD)) != (CLONE_VM | CLONE_THREAD))
+        return -LX_ENOSYS;
+    if (sp >= USER_TOP || ((flags & CLONE_SETTLS) && tls >= USER_TOP))
+        return -LX_EINVAL;
+    struct process *p = process_current();
+    struct thread *t;
+    int r = process_thread_create(p, thread_current()->name, &t);
+    if (r)
+        return err(r);
+    uint32_t tid = t->tid;
+    if ((flags & CLONE_PARENT_SETTID) && copy_to_user(ptid, &tid, 4)) {
+        process_thread_abandon(t);
+        return -LX_EFAULT;
+    }
+    if (flags & CLONE_CHILD_CLEARTID)
+        t->clear_child_tid = ctid;
+    t->arch.fs_base = (flags & CLONE_SETTLS) ? tls : thread_current()->arch.fs_base;
+    r = process_thread_start_clone(t, tf, sp);
+    object_unref(&t->obj);
+    return r ? err(r) : (int64_t)tid;
+}
+
+int64_t linux_syscall(struct trap_frame *tf)
+{
+    uint64_t a0 = tf->rdi, a1 = tf->rsi, a2 = tf->rdx, a3 = tf->r10;
+    uint64_t a4 = tf->r8, a5 = tf->r9;
+    switch (tf->rax) {
+    case LX_write:          return lx_write(a0, a1, a2);
+    case LX_writev:         return lx_writev(a0, a1, a2);
+    case LX_ioctl:          return lx_ioctl(a0, a1, a2);
+    case LX_exit:           return lx_exit_thread((int)a0);
+    case LX_exit_group:     return lx_exit_group((int)a0);
+    case LX_arch_prctl:     return lx_arch_prctl(a0, a1);
+    case LX_gettid:         return thread_current()->tid;
+    case LX_getpid:         return process_current()->pid;
+    case LX_set_tid_address:
+        thread_current()->clear_child_tid = a0;
+        return thread_current()->tid;
+    case LX_sched_yield:    sched_yield(); return 0;
+    case LX_clock_gettime:  return lx_clock_gettime(a0, a1);
+    case LX_nanosleep:      return sleep_for(a0, false);
+    case LX_clock_nanosleep:
+        return sleep_for(a2, a1 & 1);
+    case LX_futex:          return lx_futex(a0, a1, a2, a3, a4, a5);
+    case LX_brk:            return 0;       /* no growth: musl uses mmap */
+    case LX_mmap:           return linux_mmap(a0, a1, a2, a3, a4, a5);
+    case LX_munmap:         return linux_munmap(a0, a1);
+    case LX_mprotect:       return linux_mprotect(a0, a1, a2);
+    case LX_clone:          return linux_clone(tf);
+    case LX_rt_sigprocmask: return lx_sigprocmask(a2, a3);
+    default:                return -LX_ENOSYS;
+    }
+}

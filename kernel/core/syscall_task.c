@@ -1,0 +1,233 @@
+/*
+ * syscall_task.c - system calls on processes and threads.
+ *
+ * Rights: creating threads in a process, starting, killing and changing
+ * priority need RIGHT_MANAGE; reading a process's memory or information
+ * needs RIGHT_READ, writing its memory RIGHT_WRITE.  A thread may not
+ * raise any thread above its own base priority.
+ */
+#include "clock.h"
+#include "lib.h"
+#include "mica/errors.h"
+#include "mica/rights.h"
+#include "percpu.h"
+#include "printf.h"
+#include "process.h"
+#include "sched.h"
+#include "syscall_impl.h"
+#include "uaccess.h"
+
+#define PROCESS_RIGHTS (RIGHTS_BASIC | RIGHTS_IO | RIGHT_MANAGE)
+#define THREAD_RIGHTS  (RIGHTS_BASIC | RIGHTS_IO | RIGHT_MANAGE)
+#define NAME_MAX_LEN   31
+
+static int copy_name(char *name, uint64_t uname, uint64_t len)
+{
+    if (len > NAME_MAX_LEN)
+        return ERR_OUT_OF_RANGE;
+    if (copy_from_user(name, uname, len))
+        return ERR_FAULT;
+    name[len] = '\0';
+    return 0;
+}
+
+int64_t sys_process_create(uint64_t uname, uint64_t len, uint64_t uout,
+                           uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a3, a4, a5);
+    char name[NAME_MAX_LEN + 1];
+    int err = copy_name(name, uname, len);
+    if (err)
+        return err;
+    struct process *p;
+    if ((err = process_create(name, PROCESS_KMEM_DEFAULT, &p)))
+        return err;
+    return give(&p->obj, PROCESS_RIGHTS, uout);
+}
+
+int64_t sys_process_exit(uint64_t code, uint64_t a1, uint64_t a2,
+                         uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a1, a2, a3, a4, a5);
+    struct thread *me = thread_current();
+    me->exit_code = (int)code;
+    process_kill(me->proc, (int)code);
+    return 0;                           /* the kill ends us on the way out */
+}
+
+static int64_t with_process(uint64_t h, mica_rights_t need,
+                            struct process **p)
+{
+    struct object *o;
+    int err = get((mica_handle_t)h, OBJ_PROCESS, need, &o);
+    if (!err)
+        *p = container_of(o, struct process, obj);
+    return err;
+}
+
+int64_t sys_process_kill(uint64_t h, uint64_t code, uint64_t a2, uint64_t a3,
+                         uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a2, a3, a4, a5);
+    struct process *p;
+    int err = with_process(h, RIGHT_MANAGE, &p);
+    if (err)
+        return err;
+    process_kill(p, (int)code);
+    object_unref(&p->obj);
+    return 0;
+}
+
+/* Copy between the caller and p's memory through a bounce buffer. */
+static int process_memory(uint64_t h, uint64_t addr, uint64_t ubuf,
+                          uint64_t len, bool write)
+{
+    if (len > (1u << 24))
+        return ERR_OUT_OF_RANGE;
+    if (len && !user_range_ok(ubuf, len))
+        return ERR_FAULT;
+    struct process *p;
+    int err = with_process(h, write ? RIGHT_WRITE : RIGHT_READ, &p);
+    if (err)
+        return err;
+    irqflags_t f = spin_lock_irqsave(&p->obj.lock);
+    struct aspace *as = p->aspace;
+    if (as)
+        __atomic_add_fetch(&as->refs, 1, __ATOMIC_ACQ_REL);
+    spin_unlock_irqrestore(&p->obj.lock, f);
+    char buf[512];
+    for (uint64_t done = 0; as && !err && done < len;) {
+        uint64_t n = MIN(len - done, sizeof(buf));
+        if (write)
+            err = copy_from_user(buf, ubuf + done, n);
+        if (!err)
+            err = aspace_rw(as, addr + done, buf, n, write);
+        if (!err && !write)
+            err = copy_to_user(ubuf + done, buf, n);
+        done += n;
+    }
+    if (as)
+        aspace_put(as);
+    object_unref(&p->obj);
+    return as ? err : ERR_BAD_STATE;
+}
+
+int64_t sys_process_read_memory(uint64_t h, uint64_t addr, uint64_t ubuf,
+                                uint64_t len, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a4, a5);
+    return process_memory(h, addr, ubuf, len, false);
+}
+
+int64_t sys_process_write_memory(uint64_t h, uint64_t addr, uint64_t ubuf,
+                                 uint64_t len, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a4, a5);
+    return process_memory(h, addr, ubuf, len, true);
+}
+
+int64_t sys_process_info(uint64_t h, uint64_t uinfo, uint64_t a2,
+                         uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a2, a3, a4, a5);
+    struct process *p;
+    int err = with_process(h, RIGHT_READ, &p);
+    if (err)
+        return err;
+    struct mica_process_info info = {
+        .exit_code = p->exit_code, .pid = p->pid, .state = p->state,
+        .threads = p->nthreads, .kmem_used = p->acct.used,
+    };
+    object_unref(&p->obj);
+    return copy_to_user(uinfo, &info, sizeof(info));
+}
+
+int64_t sys_thread_create(uint64_t ph, uint64_t uname, uint64_t len,
+                          uint64_t uout, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a4, a5);
+    char name[NAME_MAX_LEN + 1];
+    int err = copy_name(name, uname, len);
+    struct process *p;
+    if (err || (err = with_process(ph, RIGHT_MANAGE, &p)))
+        return err;
+    struct thread *t;
+    err = process_thread_create(p, name, &t);
+    object_unref(&p->obj);
+    if (err)
+        return err;
+    return give(&t->obj, THREAD_RIGHTS, uout);
+}
+
+static int with_thread(uint64_t h, struct thread **t)
+{
+    struct object *o;
+    int err = get((mica_handle_t)h, OBJ_THREAD, RIGHT_MANAGE, &o);
+    if (!err)
+        *t = container_of(o, struct thread, obj);
+    return err;
+}
+
+int64_t sys_thread_start(uint64_t h, uint64_t entry, uint64_t sp,
+                         uint64_t arg0, uint64_t arg1, uint64_t a5)
+{
+    UNUSED_ARGS(a5);
+    struct thread *t;
+    int err = with_thread(h, &t);
+    if (err)
+        return err;
+    if (!t->proc)
+        err = ERR_BAD_STATE;
+    else if (entry >= USER_TOP || sp >= USER_TOP)
+        err = ERR_INVALID_ARGS;
+    else
+        err = process_thread_start(t, entry, sp, arg0, arg1);
+    object_unref(&t->obj);
+    return err;
+}
+
+int64_t sys_thread_exit(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+                        uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a0, a1, a2, a3, a4, a5);
+    thread_current()->kill_pending = true;  /* exits on the way out */
+    return 0;
+}
+
+int64_t sys_thread_kill(uint64_t h, uint64_t a1, uint64_t a2, uint64_t a3,
+                        uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a1, a2, a3, a4, a5);
+    struct thread *t;
+    int err = with_thread(h, &t);
+    if (err)
+        return err;
+    thread_kill(t);
+    object_unref(&t->obj);
+    return 0;
+}
+
+int64_t sys_thread_set_priority(uint64_t h, uint64_t prio, uint64_t a2,
+                                uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a2, a3, a4, a5);
+    if (prio > PRIO_MAX)
+        return ERR_OUT_OF_RANGE;
+    if (prio > thread_current()->base_prio)
+        return ERR_ACCESS_DENIED;
+    struct thread *t;
+    int err = with_thread(h, &t);
+    if (err)
+        return err;
+    sched_set_priority(t, (unsigned)prio);
+    object_unref(&t->obj);
+    return 0;
+}
+
+int64_t sys_thread_yield(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+                         uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a0, a1, a2, a3, a4, a5);
+    sched_yield();
+    return 0;
+}

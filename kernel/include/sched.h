@@ -1,0 +1,76 @@
+/*
+ * sched.h - the scheduler.
+ *
+ * Per-CPU run queues of 32 priorities (runqueue.h), round robin within a
+ * priority with a 10 ms slice, preemption when a higher priority becomes
+ * ready (by IPI on another CPU), an idle thread per CPU that steals work
+ * from busy CPUs, CPU affinity, and a one-shot timer per CPU programmed
+ * for the next event only (no tick when idle).
+ *
+ * One lock (sched_lock) covers every run queue and every thread's
+ * scheduling state; it is held across a context switch and released by
+ * the thread switched to.  A finer scheme is possible later; this one is
+ * simple to reason about and the hold times are short.
+ */
+#ifndef MICA_SCHED_H
+#define MICA_SCHED_H
+
+#include "runqueue.h"
+#include "spinlock.h"
+#include "thread.h"
+
+#define SLICE_NS 10000000ull        /* 10 ms */
+
+struct sched_cpu {
+    struct runqueue rq;
+    struct thread *idle;
+    struct thread *sleepers;        /* by deadline */
+    struct thread *dead;            /* exited thread still on its stack */
+    volatile bool need_resched;
+    uint64_t switches;
+};
+
+extern spinlock_t sched_lock;
+
+/* Per-CPU scheduler state and idle thread; run on each CPU at start. */
+void sched_init_cpu(void);
+
+/* Make t READY (from NEW or BLOCKED) and queue it on a suitable CPU. */
+void sched_wakeup(struct thread *t, int result);
+
+/* Give up the CPU to an equal or higher priority thread, if any. */
+void sched_yield(void);
+
+/* Block the current thread (its state already BLOCKED, sched_lock held
+ * with *f the saved interrupt state); returns its wait_result once woken,
+ * with the lock released and interrupts restored. */
+int sched_block_locked(irqflags_t f);
+
+/* Sleep until `deadline_ns` (clock_ns); ERR_TIMED_OUT when it passes,
+ * ERR_CANCELED if the thread was killed. */
+int sched_sleep_until(uint64_t deadline_ns);
+
+/* Timer interrupt on this CPU; interrupt-exit hook (may switch). */
+void sched_timer_event(void);
+void sched_preempt_check(bool from_user);
+
+/* Mark the current thread BLOCKED (sched_lock held), on its CPU's
+ * sleeper list when it has a deadline (ns, 0 = none). */
+void sched_prepare_block_locked(uint64_t deadline);
+
+/* End the current thread (sched_lock held, interrupts off). */
+noreturn void sched_exit_locked(void);
+
+/* Wake a thread to die (ERR_CANCELED if blocked). */
+void sched_kill_wake(struct thread *t);
+
+/* Change a thread's base priority. */
+void sched_set_priority(struct thread *t, unsigned prio);
+
+/* Arch hooks */
+void arch_context_switch(uintptr_t *prev_sp, uintptr_t next_sp);
+void arch_switch_prepare(struct thread *prev, struct thread *next);
+void arch_timer_oneshot(uint64_t deadline_ns);    /* 0: off */
+void arch_send_resched(int cpu);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * signal_wait.h - waiting for an object's signals.
+ *
+ * Every change of an object's signals goes through object_signal(),
+ * which wakes the threads waiting on signals; a woken waiter re-checks
+ * its own condition.  Waiters queue while holding the object's lock, so
+ * no change can slip between their check and their sleep.  One queue
+ * serves all objects for now (waking everyone who waits on anything);
+ * ports and per-object observer lists will replace it where it matters.
+ */
+#ifndef MICA_SIGNAL_WAIT_H
+#define MICA_SIGNAL_WAIT_H
+
+#include "object.h"
+
+/* Clear then set signal bits of o, waking waiters if anything changed. */
+void object_signal(struct object *o, mica_signals_t clear,
+                   mica_signals_t set);
+
+/* Wait until any of `want` is set on o, the deadline (clock_ns, 0 =
+ * none) passes or the thread is killed.  *observed gets the signals seen
+ * last.  Returns 0, ERR_TIMED_OUT or ERR_CANCELED. */
+int object_wait_signals(struct object *o, mica_signals_t want,
+                        uint64_t deadline, mica_signals_t *observed);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * thread.h - threads: the unit the scheduler runs.
+ *
+ * A thread is a kernel object (OBJ_THREAD) with a kernel stack, saved
+ * machine state and scheduling state.  Kernel threads run a C function
+ * in ring 0; user threads belong to a process and enter ring 0 only
+ * through traps and system calls.  Thread ids are kernel-wide, 30 bits
+ * (Linux's futex tid mask), never 0, and not reused while the thread
+ * object exists.
+ *
+ * State changes happen under the scheduler lock (sched.h).
+ */
+#ifndef MICA_THREAD_H
+#define MICA_THREAD_H
+
+#include "arch/x86_64/thread_arch.h"
+#include "object.h"
+#include "runqueue.h"
+#include "types.h"
+
+enum thread_state {
+    THREAD_NEW,         /* created, not started */
+    THREAD_READY,       /* on a run queue */
+    THREAD_RUNNING,     /* on a CPU */
+    THREAD_BLOCKED,     /* waiting (waitq, sleep) */
+    THREAD_DEAD,        /* exited; resources released with the object */
+};
+
+struct process;
+struct handle_table;
+struct waitq;
+
+#define THREAD_NAME_MAX 32
+#define TID_MAX ((1u << 30) - 1)
+
+struct thread {
+    struct object obj;
+    uint32_t tid;
+    char name[THREAD_NAME_MAX];
+    struct process *proc;           /* NULL for kernel threads */
+    struct handle_table *handles;   /* its own table or its process's */
+
+    /* scheduling (under the scheduler lock) */
+    enum thread_state state;
+    struct rq_node rq;
+    uint8_t base_prio;              /* as set */
+    uint8_t prio;                   /* effective (inheritance raises it) */
+    int cpu;                        /* CPU it runs or is queued on */
+    uint64_t affinity;              /* allowed CPUs, bit per CPU */
+    uint64_t slice_end;             /* ns: end of its time slice */
+    bool idle;                      /* a CPU's idle thread */
+
+    /* waiting */
+    struct waitq *wq;               /* the queue it waits on, if any */
+    struct thread *wq_next;
+    int wait_result;
+    uint64_t deadline;              /* ns, 0: none */
+    struct thread *timer_next;      /* on its CPU's sleeper list */
+
+    bool kill_pending;              /* exit at the next return to user */
+    bool started;                   /* user thread: thread_start done */
+    int exit_code;
+    uint64_t clear_child_tid;       /* Linux: zeroed and woken at exit */
+
+    void *kstack;                   /* KSTACK_SIZE bytes */
+    struct arch_thread arch;
+    struct thread *proc_next;       /* process's thread list */
+};
+
+/* A kernel thread running fn(arg) at `prio`, not yet started. */
+int thread_create_kernel(const char *name, void (*fn)(void *), void *arg,
+                         unsigned prio, struct thread **out);
+
+/* A bare thread object in state NEW with a kernel stack, holding its own
+ * reference and the caller's; NULL when out of memory. */
+struct thread *thread_alloc(const char *name, unsigned prio);
+
+/* Arch: set up the first switch into a kernel function, or into user
+ * mode at `entry` with stack `sp` and the first two argument registers. */
+void arch_thread_init_kernel(struct thread *t, void (*fn)(void *), void *arg);
+void arch_thread_init_user(struct thread *t, uint64_t entry, uint64_t sp,
+                           uint64_t arg0, uint64_t arg1);
+struct trap_frame;
+void arch_thread_init_clone(struct thread *t, const struct trap_frame *tf,
+                            uint64_t sp);
+
+/* Make a NEW thread runnable. */
+void thread_start(struct thread *t);
+
+/* End the calling thread. */
+noreturn void thread_exit_current(void);
+
+/* The running thread. */
+struct thread *thread_current(void);
+
+/* Mark a thread to die: a blocked thread is woken with ERR_CANCELED and
+ * exits at its next return to user mode (or at once for kernel threads
+ * that check thread_should_exit). */
+void thread_kill(struct thread *t);
+
+bool thread_should_exit(void);
+
+/* A dead thread has left its stack: release it (user threads go through
+ * the reaper thread, which also lets their process know). */
+void thread_reap(struct thread *t);
+
+/* Start the reaper thread (boot CPU, once the scheduler runs). */
+void thread_reaper_start(void);
+
+#endif

@@ -1,0 +1,231 @@
+/*
+ * test_process.c - in-system tests of processes, memory and faults.
+ *
+ * Child processes here run a few bytes of machine code copied into a vmo
+ * and mapped at CHILD_CODE, with a small stack: enough to exit with a
+ * code, fault, or spin until killed, without an ELF loader.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mica.h"
+#include "utest.h"
+
+#define CHILD_CODE  0x400000ull
+#define CHILD_STACK 0x7000000000ull
+
+/* exit_group(7) */
+static const uint8_t code_exit7[] = { 0xb8, 0xe7, 0, 0, 0, 0xbf, 7, 0, 0, 0,
+                                      0x0f, 0x05, 0x0f, 0x0b };
+/* movl $1, CHILD_CODE: a write to its own read-only code */
+static const uint8_t code_write_ro[] = { 0xc7, 0x04, 0x25, 0, 0, 0x40, 0,
+                                         1, 0, 0, 0, 0x0f, 0x0b };
+/* movl (0), %eax */
+static const uint8_t code_read_null[] = { 0x8b, 0x04, 0x25, 0, 0, 0, 0,
+                                          0x0f, 0x0b };
+static const uint8_t code_ud2[] = { 0x0f, 0x0b };
+static const uint8_t code_spin[] = { 0xeb, 0xfe };
+/* touch 64 pages of the stack area then exit_group(0):
+ *   mov $64,%ecx; mov %rsp,%rax; 1: sub $4096,%rax; movl $1,(%rax);
+ *   loop 1b; mov $231,%eax; xor %edi,%edi; syscall */
+static const uint8_t code_touch[] = {
+    0xb9, 64, 0, 0, 0, 0x48, 0x89, 0xe0, 0x48, 0x2d, 0, 0x10, 0, 0,
+    0xc7, 0x00, 1, 0, 0, 0, 0xe2, 0xf2, 0xb8, 0xe7, 0, 0, 0, 0x31, 0xff,
+    0x0f, 0x05 };
+
+static int spawn(const uint8_t *code, size_t len, mica_handle_t *proc)
+{
+    mica_handle_t p, cv, sv, t;
+    uint64_t addr;
+    int err = mica_process_create("child", 5, &p);
+    if (err)
+        return err;
+    if ((err = mica_vmo_create(4096, &cv)) ||
+        (err = mica_vmo_write(cv, code, 0, len)))
+        return err;
+    addr = CHILD_CODE;
+    err = mica_vm_map(p, cv, 0, 4096, MICA_VM_READ | MICA_VM_EXEC |
+                      MICA_VM_FIXED, &addr);
+    mica_handle_close(cv);
+    if (err || (err = mica_vmo_create(1 << 20, &sv)))
+        return err;
+    addr = CHILD_STACK;
+    err = mica_vm_map(p, sv, 0, 1 << 20, MICA_VM_READ | MICA_VM_WRITE |
+                      MICA_VM_FIXED, &addr);
+    mica_handle_close(sv);
+    if (err || (err = mica_thread_create(p, "main", 4, &t)))
+        return err;
+    err = mica_thread_start(t, CHILD_CODE, CHILD_STACK + (1 << 20), 0, 0);
+    mica_handle_close(t);
+    *proc = p;
+    return err;
+}
+
+static int run_to_end(const uint8_t *code, size_t len, int *exit_code)
+{
+    mica_handle_t p;
+    mica_signals_t seen = 0;
+    int err = spawn(code, len, &p);
+    if (err)
+        return err;
+    err = mica_object_wait_one(p, SIGNAL_TERMINATED, 0, &seen);
+    struct mica_process_info info;
+    if (!err)
+        err = mica_process_info(p, &info);
+    if (!err)
+        *exit_code = info.exit_code;
+    mica_handle_close(p);
+    return err;
+}
+
+UTEST(process_exit_code)
+{
+    int code = -1;
+    UASSERT(run_to_end(code_exit7, sizeof(code_exit7), &code) == OK);
+    UEXPECT(code == 7);
+}
+
+UTEST(process_faults_kill_only_the_child)
+{
+    int code = 0;
+    UEXPECT(run_to_end(code_write_ro, sizeof(code_write_ro), &code) == OK);
+    UEXPECT(code == -15);                       /* killed by #PF */
+    UEXPECT(run_to_end(code_read_null, sizeof(code_read_null), &code) == OK);
+    UEXPECT(code == -15);
+    UEXPECT(run_to_end(code_ud2, sizeof(code_ud2), &code) == OK);
+    UEXPECT(code == -7);                        /* killed by #UD */
+}
+
+UTEST(process_demand_zero_stack)
+{
+    int code = -1;
+    UEXPECT(run_to_end(code_touch, sizeof(code_touch), &code) == OK);
+    UEXPECT(code == 0);
+}
+
+UTEST(process_kill_running)
+{
+    mica_handle_t p;
+    UASSERT(spawn(code_spin, sizeof(code_spin), &p) == OK);
+    uint64_t now;
+    mica_clock_get(&now);
+    mica_signals_t seen = 0;
+    UEXPECT(mica_object_wait_one(p, SIGNAL_TERMINATED, now + 20000000,
+                                 &seen) == ERR_TIMED_OUT);
+    UEXPECT(mica_process_kill(p, 99) == OK);
+    UEXPECT(mica_object_wait_one(p, SIGNAL_TERMINATED, 0, &seen) == OK);
+    struct mica_process_info info;
+    UEXPECT(mica_process_info(p, &info) == OK && info.exit_code == 99 &&
+            info.state == 2 && info.threads == 0);
+    mica_handle_close(p);
+}
+
+UTEST(process_memory_of_child)
+{
+    mica_handle_t p;
+    UASSERT(spawn(code_spin, sizeof(code_spin), &p) == OK);
+    uint8_t got[4] = { 0 };
+    UEXPECT(mica_process_read_memory(p, CHILD_CODE, got, 2) == OK);
+    UEXPECT(got[0] == 0xeb && got[1] == 0xfe);
+    uint32_t v = 0x12345678, back = 0;
+    UEXPECT(mica_process_write_memory(p, CHILD_STACK, &v, 4) == OK);
+    UEXPECT(mica_process_read_memory(p, CHILD_STACK, &back, 4) == OK);
+    UEXPECT(back == v);
+    UEXPECT(mica_process_read_memory(p, 0x1000, got, 4) == ERR_FAULT);
+    mica_handle_t ro;
+    UASSERT(mica_handle_duplicate(p, RIGHT_READ | RIGHT_WAIT, &ro) == OK);
+    UEXPECT(mica_process_write_memory(ro, CHILD_STACK, &v, 4) ==
+            ERR_ACCESS_DENIED);
+    UEXPECT(mica_process_kill(ro, 1) == ERR_ACCESS_DENIED);
+    mica_process_kill(p, 0);
+    mica_object_wait_one(p, SIGNAL_TERMINATED, 0, NULL);
+    mica_handle_close(ro);
+    mica_handle_close(p);
+}
+
+static int settle(struct mica_system_info *info)
+{
+    uint64_t now;
+    mica_clock_get(&now);
+    mica_nanosleep(now + 20000000);             /* let the reaper finish */
+    return mica_system_info(info);
+}
+
+UTEST(process_1000_created_and_killed_leak_nothing)
+{
+    struct mica_system_info before, after;
+    int code;
+    UASSERT(run_to_end(code_exit7, sizeof(code_exit7), &code) == OK);
+    UASSERT(settle(&before) == OK);
+    for (int i = 0; i < 1000; i++) {
+        mica_handle_t p;
+        if (spawn(i % 2 ? code_spin : code_write_ro, 16, &p) != OK) {
+            UEXPECT(!"spawn failed");
+            break;
+        }
+        mica_process_kill(p, 1);
+        mica_object_wait_one(p, SIGNAL_TERMINATED, 0, NULL);
+        mica_handle_close(p);
+    }
+    UASSERT(settle(&after) == OK);
+    if (after.free_pages != before.free_pages)
+        printf("    # free pages before %lu, after %lu\n",
+               (unsigned long)before.free_pages,
+               (unsigned long)after.free_pages);
+    UEXPECT(after.free_pages == before.free_pages);
+    UEXPECT(after.live_processes == before.live_processes);
+    UEXPECT(after.live_threads == before.live_threads);
+    UEXPECT(after.live_vmos == before.live_vmos);
+}
+
+UTEST(vmo_map_read_write_protect)
+{
+    mica_handle_t self = mica_process_self(), v;
+    UASSERT(mica_vmo_create(3 * 4096, &v) == OK);
+    uint64_t addr = 0;
+    UASSERT(mica_vm_map(self, v, 0, 3 * 4096, MICA_VM_READ | MICA_VM_WRITE,
+                        &addr) == OK);
+    volatile uint8_t *p = (volatile uint8_t *)addr;
+    UEXPECT(p[0] == 0 && p[8191] == 0);         /* demand-zero */
+    p[5000] = 0x5a;
+    uint8_t b = 0;
+    UEXPECT(mica_vmo_read(v, &b, 5000, 1) == OK && b == 0x5a);
+    b = 0x77;
+    UEXPECT(mica_vmo_write(v, &b, 100, 1) == OK && p[100] == 0x77);
+    UEXPECT(mica_vm_protect(self, addr, 4096, MICA_VM_READ) == OK);
+    UEXPECT(p[100] == 0x77);
+    /* protections never exceed what the mapping was made with */
+    UEXPECT(mica_vm_protect(self, addr, 4096, MICA_VM_READ | MICA_VM_EXEC) ==
+            ERR_ACCESS_DENIED);
+    UEXPECT(mica_vm_unmap(self, addr, 3 * 4096) == OK);
+    UEXPECT(mica_vm_unmap(self, addr, 4096) == OK);  /* nothing there: ok */
+    /* a read-only handle cannot be mapped writable */
+    mica_handle_t ro;
+    UASSERT(mica_handle_duplicate(v, RIGHT_READ | RIGHT_MAP, &ro) == OK);
+    addr = 0;
+    UEXPECT(mica_vm_map(self, ro, 0, 4096, MICA_VM_READ | MICA_VM_WRITE,
+                        &addr) == ERR_ACCESS_DENIED);
+    UEXPECT(mica_vm_map(self, ro, 0, 4096, MICA_VM_READ, &addr) == OK);
+    UEXPECT(mica_vm_unmap(self, addr, 4096) == OK);
+    mica_handle_close(ro);
+    mica_handle_close(v);
+}
+
+UTEST(vmo_clone_is_a_snapshot)
+{
+    mica_handle_t v, c;
+    uint8_t b = 1;
+    UASSERT(mica_vmo_create(8192, &v) == OK);
+    UASSERT(mica_vmo_write(v, &b, 10, 1) == OK);
+    UASSERT(mica_vmo_clone(v, 0, 8192, &c) == OK);
+    b = 2;
+    UEXPECT(mica_vmo_write(v, &b, 10, 1) == OK);    /* parent changes */
+    UEXPECT(mica_vmo_read(c, &b, 10, 1) == OK && b == 1);
+    b = 3;
+    UEXPECT(mica_vmo_write(c, &b, 4096, 1) == OK);  /* clone changes */
+    UEXPECT(mica_vmo_read(v, &b, 4096, 1) == OK && b == 0);
+    UEXPECT(mica_vmo_clone(v, 1, 4096, &c) == ERR_OUT_OF_RANGE);
+    mica_handle_close(c);
+    mica_handle_close(v);
+}
