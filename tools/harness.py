@@ -84,6 +84,7 @@ def judge(log, status, timed_out):
     if any("KERNEL PANIC" in l or l.startswith("*** ") for l in lines):
         reasons.append("kernel panic or exception report in the log")
     plan = None
+    skipped = 0
     results = []
     marker_at = None
     last_result_at = -1
@@ -92,6 +93,8 @@ def judge(log, status, timed_out):
         if m and plan is None:
             plan = int(m.group(1))
         m = re.match(r"^(not ok|ok) (\d+) (\S+)", l)
+        if m and "# SKIP" in l:
+            skipped += 1
         if m:
             results.append((m.group(1) == "ok", int(m.group(2)), m.group(3)))
             last_result_at = i
@@ -99,7 +102,7 @@ def judge(log, status, timed_out):
             marker_at = i
     if plan is None:
         reasons.append("no KTAP plan line")
-    elif plan == 0:
+    elif plan == 0 or skipped == plan:
         reasons.append("the plan selects no test")
     elif len(results) != plan or \
             [n for _, n, _ in results] != list(range(1, plan + 1)):

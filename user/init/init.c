@@ -25,5 +25,6 @@ int main(int argc, char **argv)
         printf("init: Mica user space is up (pid %d)\n", (int)getpid());
         return 0;
     }
-    return utest_run_all(sel) == 0 ? 0 : 1;
+    int failed = utest_run_all(sel);
+    return failed < 0 ? 2 : failed == 0 ? 0 : 1;
 }

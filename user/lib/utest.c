@@ -36,6 +36,8 @@ int utest_run_all(const char *sel)
     int total = 0, num = 0, failed = 0;
     for (const struct utest *t = __start_utests; t < __stop_utests; t++)
         total += matches(sel, t->name);
+    if (total == 0)
+        return -1;
     printf("    KTAP version 1\n    1..%d\n", total);
     for (const struct utest *t = __start_utests; t < __stop_utests; t++) {
         if (!matches(sel, t->name))

@@ -41,7 +41,8 @@ void utest_fail(const char *cond, const char *file, int line);
         }                                                              \
     } while (0)
 
-/* Run the selected tests; returns the number that failed. */
+/* Run the selected tests; returns the number that failed, or -1 when the
+ * selection names no test here (nothing is printed then). */
 int utest_run_all(const char *selection);
 
 #endif
