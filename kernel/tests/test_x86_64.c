@@ -150,7 +150,7 @@ KTEST(sched_idle_cpus_take_no_ticks)
         KEXPECT(b[i] == a[i]);
 }
 
-#define SPIN_ROUNDS 2000
+#define SPIN_ROUNDS 500
 static spinlock_t test_lock = SPINLOCK_INIT;
 static volatile uint64_t shared_count;
 

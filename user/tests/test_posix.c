@@ -1,0 +1,115 @@
+/*
+ * test_posix.c - musl's own code on Mica: stdio, malloc, and pthreads
+ * (clone, futexes, thread exit with the child-tid wake) on every CPU.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mica.h"
+#include "utest.h"
+
+UTEST(musl_printf_and_malloc)
+{
+    char buf[64];
+    int n = snprintf(buf, sizeof(buf), "%s %d %5.2f", "mica", 42, 3.14159);
+    UEXPECT(n == 13 && strcmp(buf, "mica 42  3.14") == 0);
+    char *p = malloc(100000);
+    UASSERT(p != NULL);
+    memset(p, 7, 100000);
+    UEXPECT(p[99999] == 7);
+    free(p);
+    UEXPECT(printf("    # printf reaches the log\n") > 0);
+}
+
+UTEST(musl_clock_and_sleep)
+{
+    struct timespec a, b, d = { 0, 20000000 };
+    UEXPECT(clock_gettime(CLOCK_MONOTONIC, &a) == 0);
+    UEXPECT(nanosleep(&d, NULL) == 0);
+    UEXPECT(clock_gettime(CLOCK_MONOTONIC, &b) == 0);
+    long ns = (b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec);
+    UEXPECT(ns >= 20000000 && ns < 2000000000L);
+    UEXPECT(getpid() > 0);
+}
+
+#define NTHREADS 8
+#define ROUNDS 2000
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t turn_cv = PTHREAD_COND_INITIALIZER;
+static long counter;
+static int turn;
+
+static void *worker(void *arg)
+{
+    long id = (long)arg;
+    for (int i = 0; i < ROUNDS; i++) {
+        pthread_mutex_lock(&lock);
+        counter++;
+        pthread_mutex_unlock(&lock);
+    }
+    /* then take turns in id order through a condition variable */
+    pthread_mutex_lock(&lock);
+    while (turn != id)
+        pthread_cond_wait(&turn_cv, &lock);
+    turn++;
+    pthread_cond_broadcast(&turn_cv);
+    pthread_mutex_unlock(&lock);
+    return (void *)(id * 10);
+}
+
+UTEST(pthreads_mutex_condvar_join)
+{
+    pthread_t t[NTHREADS];
+    counter = 0;
+    turn = 0;
+    for (long i = 0; i < NTHREADS; i++)
+        UASSERT(pthread_create(&t[i], NULL, worker, (void *)i) == 0);
+    for (long i = 0; i < NTHREADS; i++) {
+        void *ret = NULL;
+        UEXPECT(pthread_join(t[i], &ret) == 0);
+        UEXPECT((long)ret == i * 10);
+    }
+    UEXPECT(counter == (long)NTHREADS * ROUNDS);
+    UEXPECT(turn == NTHREADS);
+}
+
+static volatile int stop;
+static long wakes[4];
+
+static void *waker(void *arg)
+{
+    long id = (long)arg;
+    while (!stop) {
+        pthread_mutex_lock(&lock);
+        wakes[id]++;
+        pthread_cond_signal(&turn_cv);
+        pthread_mutex_unlock(&lock);
+        sched_yield();          /* on one CPU, let the waiter in */
+    }
+    return NULL;
+}
+
+UTEST(pthreads_futex_stress)
+{
+    pthread_t t[4];
+    stop = 0;
+    for (long i = 0; i < 4; i++)
+        UASSERT(pthread_create(&t[i], NULL, waker, (void *)i) == 0);
+    long got = 0;
+    pthread_mutex_lock(&lock);
+    while (got < 500) {
+        pthread_cond_wait(&turn_cv, &lock);     /* never lost: someone signals again */
+        got++;
+    }
+    pthread_mutex_unlock(&lock);
+    stop = 1;
+    for (int i = 0; i < 4; i++)
+        UEXPECT(pthread_join(t[i], NULL) == 0);
+    UEXPECT(got == 500);
+}
