@@ -4,6 +4,7 @@
 #   make test    host unit tests, then Mica booted in QEMU (1 and 4 CPUs, ISO)
 #   make iso     a GRUB (BIOS) ISO image: build/mica.iso
 #   make gdb     boot halted under QEMU's gdb stub and attach gdb
+#   make bench   kernel fast-path figures (instructions per operation)
 #
 # Every artifact goes under build/.  tools/deps.sh installs missing Debian
 # packages first (run/test/iso depend on it).
@@ -41,7 +42,7 @@ ISO        := $(BUILD)/mica.iso
 Q ?= @
 include user/user.mk
 
-.PHONY: all deps run test iso gdb clean kernel qemu-test harness-test
+.PHONY: all deps run test iso gdb clean kernel qemu-test harness-test bench
 all: kernel $(BOOTFS) $(INIT_ELF)
 kernel: $(KERNEL_BIN)
 
@@ -139,6 +140,11 @@ test: deps
 	@$(MAKE) --no-print-directory qemu-test
 	@$(MAKE) --no-print-directory harness-test
 	@echo "make test: everything passed"
+
+# Benchmarks (not tests): instructions per operation under -icount.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tools/bench.sh $(KERNEL_BIN) $(INIT_ELF) $(BOOTFS)
 
 clean:
 	rm -rf $(BUILD)

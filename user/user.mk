@@ -7,14 +7,15 @@
 UCC       := musl-gcc
 UCFLAGS   := -std=gnu11 -O2 -g -static -Wall -Wextra -Werror \
              -Wmissing-prototypes -Wvla -fno-omit-frame-pointer \
-             -Iabi/include -Iuser/lib
+             -Iabi/include -Iuser/lib -Iuser/bench
 ULIB_SRCS := user/lib/mica.c user/lib/utest.c
 UBUILD    := $(BUILD)/user
 
-INIT_SRCS := $(wildcard user/init/*.c) $(wildcard user/tests/*.c)
+INIT_SRCS := $(wildcard user/init/*.c) $(wildcard user/tests/*.c) \
+             $(wildcard user/bench/*.c)
 INIT_ELF  := $(UBUILD)/init
 
-$(INIT_ELF): $(INIT_SRCS) $(ULIB_SRCS) $(wildcard user/lib/*.h abi/include/mica/*.h)
+$(INIT_ELF): $(INIT_SRCS) $(ULIB_SRCS) $(wildcard user/lib/*.h user/bench/*.h abi/include/mica/*.h)
 	@mkdir -p $(@D)
 	@echo "  UCC   $@"
 	$(Q)$(UCC) $(UCFLAGS) -o $@ $(INIT_SRCS) $(ULIB_SRCS)

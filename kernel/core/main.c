@@ -33,10 +33,10 @@ static void report_ready(void)
 /* Start init and wait for it; returns its exit status (-1 if it could
  * not start).  With a test selection init exits 0 when its suites all
  * passed, 1 when one failed, 2 when the selection named none of them. */
-static int run_init(const char *sel)
+static int run_init_arg(const char *key, const char *val)
 {
     char arg[80];
-    ksnprintf(arg, sizeof(arg), "test=%s", sel ? sel : "none");
+    ksnprintf(arg, sizeof(arg), "%s=%s", key, val);
     const char *const argv[] = { "init", arg, NULL };
     struct process *p;
     int err = userboot_start(argv, &p);
@@ -49,6 +49,11 @@ static int run_init(const char *sel)
     object_unref(&p->obj);
     kprintf("mica: init exited with status %d\n", code);
     return code;
+}
+
+static int run_init(const char *sel)
+{
+    return run_init_arg("test", sel ? sel : "none");
 }
 
 static noreturn void run_tests(const char *sel)
@@ -82,6 +87,12 @@ noreturn void kernel_main(void)
     const char *sel = cmdline_get(&kernel_cmdline, "test");
     if (sel && strcmp(sel, "none") != 0)
         run_tests(sel);
+    const char *bench = cmdline_get(&kernel_cmdline, "bench");
+    if (bench) {
+        int code = run_init_arg("bench", bench);
+        kprintf("mica: done\n");
+        arch_shutdown(code == 0);
+    }
     if (bootinfo_module("init"))
         run_init(NULL);
     kprintf("mica: nothing more to run; idle\n");

@@ -12,15 +12,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "mica.h"
 #include "utest.h"
 
 int main(int argc, char **argv)
 {
     const char *sel = NULL;
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "test=", 5) == 0)
             sel = argv[i] + 5;
+        if (strncmp(argv[i], "bench=", 6) == 0)
+            return bench_run(argv[i] + 6);
+    }
     if (!sel || strcmp(sel, "none") == 0) {
         printf("init: Mica user space is up (pid %d)\n", (int)getpid());
         return 0;

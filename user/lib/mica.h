@@ -38,82 +38,82 @@ static inline long mica_syscall6(long n, long a, long b, long c, long d,
                         (long)(e), (long)(f)))
 
 static inline int mica_debug_write(const void *buf, size_t len)
-{ return MICA_CALL(SYS_debug_write, buf, len, 0, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_debug_write, buf, len, 0, 0, 0, 0); }
 static inline int mica_handle_close(mica_handle_t h)
-{ return MICA_CALL(SYS_handle_close, h, 0, 0, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_handle_close, h, 0, 0, 0, 0, 0); }
 static inline int mica_handle_duplicate(mica_handle_t h, mica_rights_t r,
                                         mica_handle_t *out)
-{ return MICA_CALL(SYS_handle_duplicate, h, r, out, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_handle_duplicate, h, r, out, 0, 0, 0); }
 static inline int mica_handle_replace(mica_handle_t h, mica_rights_t r,
                                       mica_handle_t *out)
-{ return MICA_CALL(SYS_handle_replace, h, r, out, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_handle_replace, h, r, out, 0, 0, 0); }
 static inline int mica_object_wait_one(mica_handle_t h, mica_signals_t want,
                                        uint64_t deadline,
                                        mica_signals_t *observed)
-{ return MICA_CALL(SYS_object_wait_one, h, want, deadline, observed, 0, 0); }
+{ return MICA_CALL(MICA_SYS_object_wait_one, h, want, deadline, observed, 0, 0); }
 static inline int mica_object_signal(mica_handle_t h, mica_signals_t clear,
                                      mica_signals_t set)
-{ return MICA_CALL(SYS_object_signal, h, clear, set, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_object_signal, h, clear, set, 0, 0, 0); }
 static inline int mica_process_create(const char *name, size_t len,
                                       mica_handle_t *out)
-{ return MICA_CALL(SYS_process_create, name, len, out, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_process_create, name, len, out, 0, 0, 0); }
 static inline int mica_process_exit(int code)
-{ return MICA_CALL(SYS_process_exit, code, 0, 0, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_process_exit, code, 0, 0, 0, 0, 0); }
 static inline int mica_process_kill(mica_handle_t h, int code)
-{ return MICA_CALL(SYS_process_kill, h, code, 0, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_process_kill, h, code, 0, 0, 0, 0); }
 static inline int mica_process_read_memory(mica_handle_t h, uint64_t addr,
                                            void *buf, size_t len)
-{ return MICA_CALL(SYS_process_read_memory, h, addr, buf, len, 0, 0); }
+{ return MICA_CALL(MICA_SYS_process_read_memory, h, addr, buf, len, 0, 0); }
 static inline int mica_process_write_memory(mica_handle_t h, uint64_t addr,
                                             const void *buf, size_t len)
-{ return MICA_CALL(SYS_process_write_memory, h, addr, buf, len, 0, 0); }
+{ return MICA_CALL(MICA_SYS_process_write_memory, h, addr, buf, len, 0, 0); }
 static inline int mica_process_info(mica_handle_t h,
                                     struct mica_process_info *info)
-{ return MICA_CALL(SYS_process_info, h, info, 0, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_process_info, h, info, 0, 0, 0, 0); }
 static inline int mica_thread_create(mica_handle_t proc, const char *name,
                                      size_t len, mica_handle_t *out)
-{ return MICA_CALL(SYS_thread_create, proc, name, len, out, 0, 0); }
+{ return MICA_CALL(MICA_SYS_thread_create, proc, name, len, out, 0, 0); }
 static inline int mica_thread_start(mica_handle_t t, uint64_t entry,
                                     uint64_t sp, uint64_t a0, uint64_t a1)
-{ return MICA_CALL(SYS_thread_start, t, entry, sp, a0, a1, 0); }
+{ return MICA_CALL(MICA_SYS_thread_start, t, entry, sp, a0, a1, 0); }
 static inline int mica_thread_exit(void)
-{ return MICA_CALL(SYS_thread_exit, 0, 0, 0, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_thread_exit, 0, 0, 0, 0, 0, 0); }
 static inline int mica_thread_kill(mica_handle_t t)
-{ return MICA_CALL(SYS_thread_kill, t, 0, 0, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_thread_kill, t, 0, 0, 0, 0, 0); }
 static inline int mica_thread_set_priority(mica_handle_t t, unsigned prio)
-{ return MICA_CALL(SYS_thread_set_priority, t, prio, 0, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_thread_set_priority, t, prio, 0, 0, 0, 0); }
 static inline int mica_thread_yield(void)
-{ return MICA_CALL(SYS_thread_yield, 0, 0, 0, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_thread_yield, 0, 0, 0, 0, 0, 0); }
 static inline int mica_vmo_create(uint64_t size, mica_handle_t *out)
-{ return MICA_CALL(SYS_vmo_create, size, out, 0, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_vmo_create, size, out, 0, 0, 0, 0); }
 static inline int mica_vmo_read(mica_handle_t h, void *buf, uint64_t off,
                                 size_t len)
-{ return MICA_CALL(SYS_vmo_read, h, buf, off, len, 0, 0); }
+{ return MICA_CALL(MICA_SYS_vmo_read, h, buf, off, len, 0, 0); }
 static inline int mica_vmo_write(mica_handle_t h, const void *buf,
                                  uint64_t off, size_t len)
-{ return MICA_CALL(SYS_vmo_write, h, buf, off, len, 0, 0); }
+{ return MICA_CALL(MICA_SYS_vmo_write, h, buf, off, len, 0, 0); }
 static inline int mica_vmo_get_size(mica_handle_t h, uint64_t *size)
-{ return MICA_CALL(SYS_vmo_get_size, h, size, 0, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_vmo_get_size, h, size, 0, 0, 0, 0); }
 static inline int mica_vmo_clone(mica_handle_t h, uint64_t off, uint64_t size,
                                  mica_handle_t *out)
-{ return MICA_CALL(SYS_vmo_clone, h, off, size, out, 0, 0); }
+{ return MICA_CALL(MICA_SYS_vmo_clone, h, off, size, out, 0, 0); }
 static inline int mica_vm_map(mica_handle_t proc, mica_handle_t vmo,
                               uint64_t off, uint64_t len, uint32_t flags,
                               uint64_t *addr_inout)
-{ return MICA_CALL(SYS_vm_map, proc, vmo, off, len, flags, addr_inout); }
+{ return MICA_CALL(MICA_SYS_vm_map, proc, vmo, off, len, flags, addr_inout); }
 static inline int mica_vm_unmap(mica_handle_t proc, uint64_t addr,
                                 uint64_t len)
-{ return MICA_CALL(SYS_vm_unmap, proc, addr, len, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_vm_unmap, proc, addr, len, 0, 0, 0); }
 static inline int mica_vm_protect(mica_handle_t proc, uint64_t addr,
                                   uint64_t len, uint32_t flags)
-{ return MICA_CALL(SYS_vm_protect, proc, addr, len, flags, 0, 0); }
+{ return MICA_CALL(MICA_SYS_vm_protect, proc, addr, len, flags, 0, 0); }
 static inline int mica_clock_get(uint64_t *ns)
-{ return MICA_CALL(SYS_clock_get, ns, 0, 0, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_clock_get, ns, 0, 0, 0, 0, 0); }
 static inline int mica_nanosleep(uint64_t deadline)
-{ return MICA_CALL(SYS_nanosleep, deadline, 0, 0, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_nanosleep, deadline, 0, 0, 0, 0, 0); }
 
 static inline int mica_system_info(struct mica_system_info *info)
-{ return MICA_CALL(SYS_system_info, info, 0, 0, 0, 0, 0); }
+{ return MICA_CALL(MICA_SYS_system_info, info, 0, 0, 0, 0, 0); }
 
 mica_handle_t mica_process_self(void);
 mica_handle_t mica_startup_handle(void);

@@ -47,10 +47,10 @@
     X(system_info,                 0x1060)
 
 enum mica_syscall {
-#define MICA_SYSCALL_ENUM(name, num) SYS_##name = num,
+#define MICA_SYSCALL_ENUM(name, num) MICA_SYS_##name = num,
     MICA_SYSCALLS(MICA_SYSCALL_ENUM)
 #undef MICA_SYSCALL_ENUM
-    SYS_MICA_END
+    MICA_SYS_END
 };
 
 /* vm_map/vm_protect flags */
