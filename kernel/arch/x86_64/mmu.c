@@ -91,9 +91,13 @@ static void walk_range(paddr_t t, int level, vaddr_t base, vaddr_t s,
 {
     pte_t *tab = phys_to_virt(t);
     uint64_t span = PAGE_SIZE << (9 * level);
-    for (unsigned i = 0; i < 512; i++) {
-        vaddr_t lo = base + i * span, hi = lo + span;
-        if (hi <= s || lo >= e || !(tab[i] & PTE_P))
+    if (e <= s)
+        return;
+    unsigned first = s > base ? (unsigned)((s - base) / span) : 0;
+    uint64_t last = (e - 1 - base) / span;      /* only the entries in range */
+    for (unsigned i = first; i <= last && i < 512; i++) {
+        vaddr_t lo = base + i * span;
+        if (!(tab[i] & PTE_P))
             continue;
         if (level == 0)
             fn(&tab[i], ctx);

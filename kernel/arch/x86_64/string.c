@@ -3,15 +3,23 @@
  *
  * GCC emits calls to the mem* functions for struct copies even when
  * freestanding, so they must exist and must not be compiled back into
- * calls to themselves.  memcpy/memset use `rep movsb/stosb`, which is
- * fast on every CPU with ERMSB and short in instruction count under
- * icount measurement; the rest are plain byte loops.
+ * calls to themselves.  memcpy/memset use `rep movs/stos`, quadwords when
+ * aligned, bytes otherwise (fast on every CPU with ERMSB); the rest are
+ * plain byte loops.
  */
 #include "lib.h"
 
+/* Whole quadwords when both ends allow it (page copies and clears):
+ * eight times fewer iterations, which is what -icount measures. */
 void *memcpy(void *dst, const void *src, size_t n)
 {
     void *d = dst;
+    if ((((uintptr_t)dst | (uintptr_t)src | n) & 7) == 0) {
+        n /= 8;
+        __asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(n)
+                         : : "memory");
+        return dst;
+    }
     __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
     return dst;
 }
@@ -19,6 +27,12 @@ void *memcpy(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
     void *d = dst;
+    if ((((uintptr_t)dst | n) & 7) == 0) {
+        uint64_t v = 0x0101010101010101ull * (uint8_t)c;
+        n /= 8;
+        __asm__ volatile("rep stosq" : "+D"(d), "+c"(n) : "a"(v) : "memory");
+        return dst;
+    }
     __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
     return dst;
 }
