@@ -72,10 +72,19 @@ static uint64_t splitmix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
+static bool (*fail_filter)(void);
+
+void kmem_fail_set_filter(bool (*filter)(void))
+{
+    fail_filter = filter;
+}
+
 bool kmem_should_fail(void)
 {
     uint32_t n = __atomic_load_n(&fail_one_in, __ATOMIC_ACQUIRE);
     if (likely(n == 0))
+        return false;
+    if (fail_filter && !fail_filter())
         return false;
     uint64_t s = __atomic_add_fetch(&fail_state, 0x9e3779b97f4a7c15ull,
                                     __ATOMIC_RELAXED);

@@ -32,9 +32,22 @@ static void process_destroy(struct object *o)
     kfree(p);
 }
 
+/* Nobody can reach a process that has no handle left and never started
+ * a thread: end it (its unstarted threads exit at once). */
+static void process_last_handle(struct object *o)
+{
+    struct process *p = container_of(o, struct process, obj);
+    irqflags_t f = spin_lock_irqsave(&p->obj.lock);
+    bool orphan = p->nstarted == 0 && p->state == PROC_ALIVE;
+    spin_unlock_irqrestore(&p->obj.lock, f);
+    if (orphan)
+        process_kill(p, 0);
+}
+
 static const struct object_ops process_ops = {
     .name = "process",
     .destroy = process_destroy,
+    .last_handle = process_last_handle,
 };
 
 int process_create(const char *name, uint64_t kmem_limit,

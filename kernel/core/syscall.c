@@ -155,6 +155,8 @@ int syscall_dispatch(struct trap_frame *tf)
 {
     uint64_t n = tf->rax;
     int64_t r;
+    struct thread *me = thread_current();
+    me->in_syscall = true;
     if (n < MICA_SYSCALL_BASE) {
         r = linux_syscall(tf);
     } else if (n - MICA_SYSCALL_BASE < ARRAY_SIZE(native) &&
@@ -164,6 +166,7 @@ int syscall_dispatch(struct trap_frame *tf)
     } else {
         r = ERR_BAD_SYSCALL;
     }
+    me->in_syscall = false;
     tf->rax = (uint64_t)r;
     arch_irq_disable();
     user_return_work(tf);

@@ -8,6 +8,7 @@
  * for; vm_protect never grants more than the mapping was created with.
  */
 #include "clock.h"
+#include "cmdline.h"
 #include "lib.h"
 #include "mica/errors.h"
 #include "mica/rights.h"
@@ -223,4 +224,28 @@ int64_t sys_system_info(uint64_t uout, uint64_t a1, uint64_t a2, uint64_t a3,
         .cpus_online = cpus_online(),
     };
     return copy_to_user(uout, &info, sizeof(info));
+}
+
+/* Allocation-failure injection, for tests: from now on one in `n`
+ * kernel allocations made inside this process's system calls fails with
+ * ERR_NO_MEMORY (n = 0 stops it).  Only in a kernel booted to run tests
+ * (command line test=...), where nothing else depends on the machine. */
+static bool inject_here(void)
+{
+    struct thread *t = thread_current();
+    return t && t->in_syscall && t->proc && t->proc->fail_inject;
+}
+
+int64_t sys_debug_fail_inject(uint64_t n, uint64_t seed, uint64_t a2,
+                              uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a2, a3, a4, a5);
+    if (!cmdline_get(&kernel_cmdline, "test"))
+        return ERR_ACCESS_DENIED;
+    if (n > UINT32_MAX)
+        return ERR_OUT_OF_RANGE;
+    process_current()->fail_inject = n != 0;
+    kmem_fail_set_filter(inject_here);
+    kmem_fail_set((uint32_t)n, seed);
+    return 0;
 }

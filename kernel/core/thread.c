@@ -8,6 +8,7 @@
  */
 #include "arch.h"
 #include "fpu.h"
+#include "kmem.h"
 #include "lib.h"
 #include "log.h"
 #include "mica/errors.h"
@@ -40,9 +41,19 @@ static void thread_destroy(struct object *o)
     kfree(t);
 }
 
+/* A thread never started whose last handle is gone can never run: let
+ * it end (it exits before reaching user mode). */
+static void thread_last_handle(struct object *o)
+{
+    struct thread *t = container_of(o, struct thread, obj);
+    if (t->proc && !t->started)
+        thread_kill(t);
+}
+
 static const struct object_ops thread_ops = {
     .name = "thread",
     .destroy = thread_destroy,
+    .last_handle = thread_last_handle,
 };
 
 static uint32_t alloc_tid(void)
@@ -56,8 +67,8 @@ static uint32_t alloc_tid(void)
 
 struct thread *thread_alloc(const char *name, unsigned prio)
 {
-    struct thread *t = kzalloc(sizeof(*t));
-    paddr_t stack = pmm_alloc(KSTACK_ORDER);
+    struct thread *t = kmem_should_fail() ? NULL : kzalloc(sizeof(*t));
+    paddr_t stack = t ? pmm_alloc(KSTACK_ORDER) : 0;
     if (!t || !stack) {
         kfree(t);
         if (stack)

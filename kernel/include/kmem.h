@@ -42,6 +42,10 @@ void kmem_uncharge(struct kmem_account *a, uint64_t bytes);
  * pseudo-randomly from `seed`. */
 void kmem_fail_set(uint32_t one_in_n, uint64_t seed);
 
+/* Limit injection to where `filter` returns true (the kernel: system
+ * calls of a process that asked for it).  NULL: everywhere. */
+void kmem_fail_set_filter(bool (*filter)(void));
+
 /* True when the next allocation should fail (injection on and drawn). */
 bool kmem_should_fail(void);
 

@@ -37,6 +37,7 @@ struct process {
     unsigned nstarted;              /* of them, started */
     int exit_code;
     bool log_cap;                   /* may write the kernel log */
+    bool fail_inject;               /* its system calls see injected failures */
 };
 
 int process_create(const char *name, uint64_t kmem_limit,

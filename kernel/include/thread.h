@@ -59,6 +59,7 @@ struct thread {
 
     bool kill_pending;              /* exit at the next return to user */
     bool started;                   /* user thread: thread_start done */
+    bool in_syscall;                /* inside a system call */
     int exit_code;
     uint64_t clear_child_tid;       /* Linux: zeroed and woken at exit */
 

@@ -115,6 +115,9 @@ static inline int mica_nanosleep(uint64_t deadline)
 static inline int mica_system_info(struct mica_system_info *info)
 { return MICA_CALL(MICA_SYS_system_info, info, 0, 0, 0, 0, 0); }
 
+static inline int mica_debug_fail_inject(uint32_t one_in_n, uint64_t seed)
+{ return MICA_CALL(MICA_SYS_debug_fail_inject, one_in_n, seed, 0, 0, 0, 0); }
+
 mica_handle_t mica_process_self(void);
 mica_handle_t mica_startup_handle(void);
 const char *mica_status_str(int status);

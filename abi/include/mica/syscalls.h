@@ -44,7 +44,8 @@
     X(vm_protect,                  0x1042)     \
     X(clock_get,                   0x1050)     \
     X(nanosleep,                   0x1051)     \
-    X(system_info,                 0x1060)
+    X(system_info,                 0x1060)     \
+    X(debug_fail_inject,           0x1061)
 
 enum mica_syscall {
 #define MICA_SYSCALL_ENUM(name, num) MICA_SYS_##name = num,
