@@ -189,10 +189,26 @@ void process_thread_gone(struct thread *t)
         process_kill(p, t->exit_code);  /* threads never started: end them */
     if (last)
         process_die(p);
-    object_unref(&t->handles->obj);
+    f = spin_lock_irqsave(&p->obj.lock);
+    struct handle_table *h = t->handles;
     t->handles = NULL;
-    t->proc = NULL;
-    object_unref(&p->obj);
+    spin_unlock_irqrestore(&p->obj.lock, f);
+    object_unref(&h->obj);
+    object_signal(&t->obj, 0, SIGNAL_TERMINATED);
+    /* t->proc and its reference stay until the thread object goes */
+}
+
+struct handle_table *thread_handles_get(struct thread *t)
+{
+    struct process *p = t->proc;
+    if (!p)
+        return NULL;
+    irqflags_t f = spin_lock_irqsave(&p->obj.lock);
+    struct handle_table *h = t->handles;
+    if (h)
+        object_ref(&h->obj);
+    spin_unlock_irqrestore(&p->obj.lock, f);
+    return h;
 }
 
 int process_wait(struct process *p, uint64_t deadline)

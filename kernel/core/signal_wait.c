@@ -19,8 +19,22 @@ void object_signal(struct object *o, mica_signals_t clear, mica_signals_t set)
         waitq_wake(&signal_waiters, -1, 0);
 }
 
+void object_wait_kick(struct object *o)
+{
+    irqflags_t f = spin_lock_irqsave(&o->lock);   /* order with waiters */
+    spin_unlock_irqrestore(&o->lock, f);
+    waitq_wake(&signal_waiters, -1, 0);
+}
+
 int object_wait_signals(struct object *o, mica_signals_t want,
                         uint64_t deadline, mica_signals_t *observed)
+{
+    return object_wait_signals_while(o, want, deadline, observed, NULL, NULL);
+}
+
+int object_wait_signals_while(struct object *o, mica_signals_t want,
+                              uint64_t deadline, mica_signals_t *observed,
+                              bool (*still)(void *ctx), void *ctx)
 {
     for (;;) {
         irqflags_t f = spin_lock_irqsave(&o->lock);
@@ -30,6 +44,10 @@ int object_wait_signals(struct object *o, mica_signals_t want,
         if (s & want) {
             spin_unlock_irqrestore(&o->lock, f);
             return 0;
+        }
+        if (still && !still(ctx)) {
+            spin_unlock_irqrestore(&o->lock, f);
+            return ERR_CANCELED;
         }
         if (deadline && clock_ns() >= deadline) {
             spin_unlock_irqrestore(&o->lock, f);

@@ -78,7 +78,14 @@ int64_t sys_handle_close(uint64_t h, uint64_t a1, uint64_t a2,
                                 uint64_t a3, uint64_t a4, uint64_t a5)
 {
     UNUSED_ARGS(a1, a2, a3, a4, a5);
-    return handle_close(my_handles(), (mica_handle_t)h);
+    struct object *o;
+    int err = get((mica_handle_t)h, OBJ_NONE, 0, &o);
+    if (err)
+        return err;
+    err = handle_close(my_handles(), (mica_handle_t)h);
+    object_wait_kick(o);            /* waits through this handle end */
+    object_unref(o);
+    return err;
 }
 
 int64_t sys_handle_duplicate(uint64_t h, uint64_t rights, uint64_t uout,
@@ -111,6 +118,63 @@ int64_t sys_handle_replace(uint64_t h, uint64_t rights, uint64_t uout,
     return err;
 }
 
+/* Move handle h from the caller's table into thread th's table (with
+ * `rights`, a subset; RIGHT_SAME_RIGHTS keeps them).  Needs RIGHT_TRANSFER
+ * on h and RIGHT_MANAGE on the thread.  The new value goes to *uout. */
+int64_t sys_handle_transfer(uint64_t h, uint64_t th, uint64_t rights,
+                            uint64_t uout, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a4, a5);
+    if (!user_range_ok(uout, sizeof(mica_handle_t)))
+        return ERR_FAULT;
+    struct object *o, *to;
+    mica_rights_t have = 0, r = (mica_rights_t)rights;
+    int err = handle_get_rights(my_handles(), (mica_handle_t)h, OBJ_NONE,
+                                RIGHT_TRANSFER, &o, &have);
+    if (err)
+        return err;
+    object_unref(o);
+    if (rights == RIGHT_SAME_RIGHTS)
+        r = have;
+    if (rights > UINT32_MAX || (r & ~have))
+        return ERR_INVALID_ARGS;            /* rights never grow */
+    if ((err = get((mica_handle_t)th, OBJ_THREAD, RIGHT_MANAGE, &to)))
+        return err;
+    struct handle_table *dst =
+        thread_handles_get(container_of(to, struct thread, obj));
+    object_unref(to);
+    if (!dst)
+        return ERR_BAD_STATE;               /* the thread is gone */
+    mica_handle_t n = 0;
+    err = handle_take(my_handles(), (mica_handle_t)h, RIGHT_TRANSFER, &o,
+                      &have);
+    if (!err && (r & ~have))
+        err = ERR_INVALID_ARGS;             /* replaced meanwhile */
+    if (!err && (err = handle_put(dst, o, r, &n)))
+        handle_discard(o);                  /* receiver full: it is closed */
+    object_unref(&dst->obj);
+    if (!err && copy_to_user(uout, &n, sizeof(n)))
+        err = ERR_FAULT;
+    return err;
+}
+
+/* A wait ends with ERR_CANCELED when its handle is closed meanwhile. */
+struct handle_check {
+    struct handle_table *t;
+    mica_handle_t h;
+    struct object *o;
+};
+
+static bool handle_still_names(void *ctx)
+{
+    struct handle_check *c = ctx;
+    struct object *o;
+    if (handle_get(c->t, c->h, OBJ_NONE, 0, &o))
+        return false;
+    object_unref(o);                /* o is c->o: we hold a reference */
+    return o == c->o;
+}
+
 int64_t sys_object_wait_one(uint64_t h, uint64_t want, uint64_t deadline,
                                    uint64_t uobserved, uint64_t a4, uint64_t a5)
 {
@@ -122,7 +186,9 @@ int64_t sys_object_wait_one(uint64_t h, uint64_t want, uint64_t deadline,
     int err = get((mica_handle_t)h, OBJ_NONE, RIGHT_WAIT, &o);
     if (err)
         return err;
-    err = object_wait_signals(o, (mica_signals_t)want, deadline, &seen);
+    struct handle_check hc = { my_handles(), (mica_handle_t)h, o };
+    err = object_wait_signals_while(o, (mica_signals_t)want, deadline, &seen,
+                                    handle_still_names, &hc);
     object_unref(o);
     if (uobserved && copy_to_user(uobserved, &seen, sizeof(seen)))
         return ERR_FAULT;

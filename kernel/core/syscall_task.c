@@ -142,10 +142,27 @@ int64_t sys_process_info(uint64_t h, uint64_t uinfo, uint64_t a2,
     return copy_to_user(uinfo, &info, sizeof(info));
 }
 
-int64_t sys_thread_create(uint64_t ph, uint64_t uname, uint64_t len,
-                          uint64_t uout, uint64_t a4, uint64_t a5)
+/* A thread with its own handle table starts with an empty one; handles
+ * reach it only through handle_transfer.  The address space and the I/O
+ * permission bitmap stay shared with the rest of its process. */
+static int own_table(struct thread *t)
 {
-    UNUSED_ARGS(a4, a5);
+    struct handle_table *own;
+    int err = handle_table_create(&t->proc->acct, PROCESS_HANDLES_DEFAULT,
+                                  &own);
+    if (err)
+        return err;
+    object_unref(&t->handles->obj);
+    t->handles = own;
+    return 0;
+}
+
+int64_t sys_thread_create(uint64_t ph, uint64_t uname, uint64_t len,
+                          uint64_t uout, uint64_t flags, uint64_t a5)
+{
+    UNUSED_ARGS(a5);
+    if (flags & ~(uint64_t)MICA_THREAD_OWN_HANDLES)
+        return ERR_INVALID_ARGS;
     char name[NAME_MAX_LEN + 1];
     int err = copy_name(name, uname, len);
     struct process *p;
@@ -156,6 +173,10 @@ int64_t sys_thread_create(uint64_t ph, uint64_t uname, uint64_t len,
     object_unref(&p->obj);
     if (err)
         return err;
+    if ((flags & MICA_THREAD_OWN_HANDLES) && (err = own_table(t))) {
+        process_thread_abandon(t);
+        return err;
+    }
     return give(&t->obj, THREAD_RIGHTS, uout);
 }
 

@@ -23,4 +23,14 @@ void object_signal(struct object *o, mica_signals_t clear,
 int object_wait_signals(struct object *o, mica_signals_t want,
                         uint64_t deadline, mica_signals_t *observed);
 
+/* The same, also ending with ERR_CANCELED once still(ctx) turns false
+ * (checked with o's lock held; whoever makes it false must then call
+ * object_wait_kick(o)).  Used for "the waited handle was closed". */
+int object_wait_signals_while(struct object *o, mica_signals_t want,
+                              uint64_t deadline, mica_signals_t *observed,
+                              bool (*still)(void *ctx), void *ctx);
+
+/* Wake o's waiters so they re-check their condition. */
+void object_wait_kick(struct object *o);
+
 #endif

@@ -73,6 +73,14 @@ static inline int mica_process_info(mica_handle_t h,
 static inline int mica_thread_create(mica_handle_t proc, const char *name,
                                      size_t len, mica_handle_t *out)
 { return MICA_CALL(MICA_SYS_thread_create, proc, name, len, out, 0, 0); }
+static inline int mica_thread_create_flags(mica_handle_t proc,
+                                           const char *name, size_t len,
+                                           mica_handle_t *out, uint32_t flags)
+{ return MICA_CALL(MICA_SYS_thread_create, proc, name, len, out, flags, 0); }
+static inline int mica_handle_transfer(mica_handle_t h, mica_handle_t thread,
+                                       mica_rights_t rights,
+                                       mica_handle_t *out)
+{ return MICA_CALL(MICA_SYS_handle_transfer, h, thread, rights, out, 0, 0); }
 static inline int mica_thread_start(mica_handle_t t, uint64_t entry,
                                     uint64_t sp, uint64_t a0, uint64_t a1)
 { return MICA_CALL(MICA_SYS_thread_start, t, entry, sp, a0, a1, 0); }

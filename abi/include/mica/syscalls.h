@@ -20,6 +20,7 @@
     X(handle_close,                0x1001)     \
     X(handle_duplicate,            0x1002)     \
     X(handle_replace,              0x1003)     \
+    X(handle_transfer,             0x1006)     \
     X(object_wait_one,             0x1004)     \
     X(object_signal,               0x1005)     \
     X(process_create,              0x1010)     \
@@ -59,6 +60,9 @@ enum mica_syscall {
 #define MICA_VM_WRITE   (1u << 1)
 #define MICA_VM_EXEC    (1u << 2)
 #define MICA_VM_FIXED   (1u << 8)
+
+/* thread_create flags */
+#define MICA_THREAD_OWN_HANDLES (1u << 0)   /* a handle table of its own */
 
 /* process_info results */
 struct mica_process_info {
