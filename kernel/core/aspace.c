@@ -112,46 +112,6 @@ static void insert_mapping(struct aspace *as, struct vm_mapping *m)
     spin_unlock_irqrestore(&v->obj.lock, f);
 }
 
-int aspace_map(struct aspace *as, struct vmo *v, uint64_t off, uint64_t len,
-               vaddr_t hint, uint32_t flags, vaddr_t *out)
-{
-    if (len == 0 || (off | len | hint) & PAGE_MASK)
-        return ERR_INVALID_ARGS;
-    if (off > v->size || len > v->size - off)
-        return ERR_OUT_OF_RANGE;
-    struct vm_mapping *m = kobj_alloc(as->acct, sizeof(*m));
-    if (!m)
-        return ERR_NO_MEMORY;
-    spin_lock(&as->lock);
-    vaddr_t a = hint;
-    if (flags & VM_FIXED) {
-        if (hint < USER_BASE || hint > USER_TOP || len > USER_TOP - hint ||
-            !range_free(as, hint, len))
-            a = 0;
-    } else if (!hint || !range_free(as, hint, len) || hint < USER_BASE ||
-               len > USER_TOP - hint) {
-        a = find_gap(as, hint ? hint : 0x100000000ull, len);
-        if (!a)
-            a = find_gap(as, USER_BASE, len);
-    }
-    if (!a) {
-        spin_unlock(&as->lock);
-        kobj_free(as->acct, m, sizeof(*m));
-        return (flags & VM_FIXED) ? ERR_ALREADY_EXISTS : ERR_NO_RESOURCES;
-    }
-    object_ref(&v->obj);
-    *m = (struct vm_mapping){ .as = as, .start = a, .end = a + len,
-                              .vmo = v, .offset = off,
-                              .prot = flags & (VM_READ | VM_WRITE | VM_EXEC),
-                              .max_prot = (flags & VM_MAX_RWX) ?
-                                  VM_READ | VM_WRITE | VM_EXEC :
-                                  flags & (VM_READ | VM_WRITE | VM_EXEC) };
-    insert_mapping(as, m);
-    spin_unlock(&as->lock);
-    *out = a;
-    return 0;
-}
-
 /* Split m at `at` (inside it); the upper part is a new mapping. */
 static int split(struct aspace *as, struct vm_mapping *m, vaddr_t at)
 {
@@ -192,16 +152,12 @@ static int check_range(vaddr_t addr, uint64_t len)
     return 0;
 }
 
-int aspace_unmap(struct aspace *as, vaddr_t addr, uint64_t len)
+/* Take every mapping inside [addr, addr + len) out of the address space
+ * (the range is already carved): page-table entries cleared and flushed
+ * everywhere; the mappings are returned for mapping_free after unlock. */
+static struct vm_mapping *remove_range_locked(struct aspace *as, vaddr_t addr,
+                                              uint64_t len)
 {
-    int err = check_range(addr, len);
-    if (err)
-        return err;
-    spin_lock(&as->lock);
-    if ((err = carve(as, addr, len))) {
-        spin_unlock(&as->lock);
-        return err;
-    }
     arch_unmap_range(as, addr, addr + len);
     arch_tlb_shootdown(as, addr, addr + len);
     struct vm_mapping **pp = &as->maps, *dead = NULL;
@@ -215,12 +171,79 @@ int aspace_unmap(struct aspace *as, vaddr_t addr, uint64_t len)
             pp = &m->next;
         }
     }
-    spin_unlock(&as->lock);
+    return dead;
+}
+
+static void free_list(struct aspace *as, struct vm_mapping *dead)
+{
     while (dead) {
         struct vm_mapping *next = dead->next;
         mapping_free(as, dead);
         dead = next;
     }
+}
+
+int aspace_unmap(struct aspace *as, vaddr_t addr, uint64_t len)
+{
+    int err = check_range(addr, len);
+    if (err)
+        return err;
+    spin_lock(&as->lock);
+    if ((err = carve(as, addr, len))) {
+        spin_unlock(&as->lock);
+        return err;
+    }
+    struct vm_mapping *dead = remove_range_locked(as, addr, len);
+    spin_unlock(&as->lock);
+    free_list(as, dead);
+    return 0;
+}
+
+int aspace_map(struct aspace *as, struct vmo *v, uint64_t off, uint64_t len,
+               vaddr_t hint, uint32_t flags, vaddr_t *out)
+{
+    if (len == 0 || (off | len | hint) & PAGE_MASK)
+        return ERR_INVALID_ARGS;
+    if (off > v->size || len > v->size - off)
+        return ERR_OUT_OF_RANGE;
+    if ((flags & VM_REPLACE) && !(flags & VM_FIXED))
+        return ERR_INVALID_ARGS;
+    struct vm_mapping *m = kobj_alloc(as->acct, sizeof(*m));
+    if (!m)
+        return ERR_NO_MEMORY;
+    spin_lock(&as->lock);
+    vaddr_t a = hint;
+    struct vm_mapping *dead = NULL;
+    if (flags & VM_FIXED) {
+        if (hint < USER_BASE || hint > USER_TOP || len > USER_TOP - hint)
+            a = 0;
+        else if ((flags & VM_REPLACE) && carve(as, hint, len) == 0)
+            dead = remove_range_locked(as, hint, len);  /* atomically */
+        if (a && !range_free(as, hint, len))
+            a = 0;
+    } else if (!hint || !range_free(as, hint, len) || hint < USER_BASE ||
+               len > USER_TOP - hint) {
+        a = find_gap(as, hint ? hint : 0x100000000ull, len);
+        if (!a)
+            a = find_gap(as, USER_BASE, len);
+    }
+    if (!a) {
+        spin_unlock(&as->lock);
+        free_list(as, dead);
+        kobj_free(as->acct, m, sizeof(*m));
+        return (flags & VM_FIXED) ? ERR_ALREADY_EXISTS : ERR_NO_RESOURCES;
+    }
+    object_ref(&v->obj);
+    *m = (struct vm_mapping){ .as = as, .start = a, .end = a + len,
+                              .vmo = v, .offset = off,
+                              .prot = flags & (VM_READ | VM_WRITE | VM_EXEC),
+                              .max_prot = (flags & VM_MAX_RWX) ?
+                                  VM_READ | VM_WRITE | VM_EXEC :
+                                  flags & (VM_READ | VM_WRITE | VM_EXEC) };
+    insert_mapping(as, m);
+    spin_unlock(&as->lock);
+    free_list(as, dead);
+    *out = a;
     return 0;
 }
 

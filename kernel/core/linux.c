@@ -234,9 +234,8 @@ int64_t linux_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags,
     if (r)
         return err(r);
     vaddr_t got;
-    uint32_t f = vm_prot(prot) | VM_MAX_RWX | ((flags & MAP_FIXED) ? VM_FIXED : 0);
-    if (flags & MAP_FIXED)
-        aspace_unmap(p->aspace, addr, ALIGN_UP(len, PAGE_SIZE));
+    uint32_t f = vm_prot(prot) | VM_MAX_RWX |
+                 ((flags & MAP_FIXED) ? VM_FIXED | VM_REPLACE : 0);
     r = aspace_map(p->aspace, v, 0, v->size, addr, f, &got);
     object_unref(&v->obj);
     return r ? err(r) : (int64_t)got;

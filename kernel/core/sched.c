@@ -69,14 +69,27 @@ static int choose_cpu(struct thread *t)
     return 0;
 }
 
-/* A READY thread on `cpu` preempts its current one if more urgent. */
+static void program_timer(struct sched_cpu *sc, struct thread *next);
+
+/* A READY thread on `cpu` preempts its current one if more urgent; if
+ * not, the current one must at least have its time slice timed now that
+ * it has company (an idle queue runs without a slice timer). */
 static void kick(int cpu, struct thread *t)
 {
     struct thread *cur = cpus[cpu]->current;
-    if (cur && !cur->idle && cur->prio >= t->prio)
+    struct sched_cpu *sc = sc_of(cpu);
+    bool local = cpu == (int)this_cpu()->id;
+    if (cur && !cur->idle && cur->prio >= t->prio) {
+        if (sc->slice_timed)
+            return;
+        if (local)
+            program_timer(sc, cur);
+        else
+            arch_send_resched(cpu);     /* it re-times its own slice */
         return;
-    if (cpu == (int)this_cpu()->id)
-        sc_of(cpu)->need_resched = true;
+    }
+    if (local)
+        sc->need_resched = true;
     else
         arch_send_resched(cpu);
 }
@@ -132,8 +145,8 @@ static struct thread *pick_next(struct sched_cpu *sc, int me)
 static void program_timer(struct sched_cpu *sc, struct thread *next)
 {
     uint64_t when = sc->sleepers ? sc->sleepers->deadline : 0;
-    if (!next->idle && sc->rq.count > 0 &&
-        (when == 0 || next->slice_end < when))
+    sc->slice_timed = !next->idle && sc->rq.count > 0;
+    if (sc->slice_timed && (when == 0 || next->slice_end < when))
         when = next->slice_end;
     arch_timer_oneshot(when);
 }

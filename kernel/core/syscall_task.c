@@ -8,6 +8,7 @@
  */
 #include "clock.h"
 #include "lib.h"
+#include "vm.h"
 #include "mica/errors.h"
 #include "mica/rights.h"
 #include "percpu.h"
@@ -45,16 +46,6 @@ int64_t sys_process_create(uint64_t uname, uint64_t len, uint64_t uout,
     return give(&p->obj, PROCESS_RIGHTS, uout);
 }
 
-int64_t sys_process_exit(uint64_t code, uint64_t a1, uint64_t a2,
-                         uint64_t a3, uint64_t a4, uint64_t a5)
-{
-    UNUSED_ARGS(a1, a2, a3, a4, a5);
-    struct thread *me = thread_current();
-    me->exit_code = (int)code;
-    process_kill(me->proc, (int)code);
-    return 0;                           /* the kill ends us on the way out */
-}
-
 static int64_t with_process(uint64_t h, mica_rights_t need,
                             struct process **p)
 {
@@ -63,6 +54,54 @@ static int64_t with_process(uint64_t h, mica_rights_t need,
     if (!err)
         *p = container_of(o, struct process, obj);
     return err;
+}
+
+/* A new process (no threads) whose address space is a copy-on-write
+ * clone of src's: private memory is shared until either side writes,
+ * shared memory stays shared.  What fork is made of.  Needs RIGHT_READ
+ * and RIGHT_MANAGE on src. */
+int64_t sys_process_clone(uint64_t src, uint64_t uname, uint64_t len,
+                          uint64_t uout, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a4, a5);
+    char name[NAME_MAX_LEN + 1];
+    int err = copy_name(name, uname, len);
+    struct process *s, *p;
+    if (err || (err = with_process(src, RIGHT_READ | RIGHT_MANAGE, &s)))
+        return err;
+    if ((err = process_create(name, PROCESS_KMEM_DEFAULT, &p))) {
+        object_unref(&s->obj);
+        return err;
+    }
+    irqflags_t f = spin_lock_irqsave(&s->obj.lock);
+    struct aspace *sas = s->aspace;
+    if (sas)
+        __atomic_add_fetch(&sas->refs, 1, __ATOMIC_ACQ_REL);
+    spin_unlock_irqrestore(&s->obj.lock, f);
+    struct aspace *clone = NULL;
+    err = sas ? aspace_clone(sas, &p->acct, &clone) : ERR_BAD_STATE;
+    if (sas)
+        aspace_put(sas);
+    object_unref(&s->obj);
+    if (!err) {
+        aspace_put(p->aspace);          /* the empty one it was made with */
+        p->aspace = clone;
+    }
+    if (err) {
+        object_unref(&p->obj);
+        return err;
+    }
+    return give(&p->obj, PROCESS_RIGHTS, uout);
+}
+
+int64_t sys_process_exit(uint64_t code, uint64_t a1, uint64_t a2,
+                         uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a1, a2, a3, a4, a5);
+    struct thread *me = thread_current();
+    me->exit_code = (int)code;
+    process_kill(me->proc, (int)code);
+    return 0;                           /* the kill ends us on the way out */
 }
 
 int64_t sys_process_kill(uint64_t h, uint64_t code, uint64_t a2, uint64_t a3,

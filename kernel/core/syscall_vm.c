@@ -139,7 +139,7 @@ static mica_rights_t rights_for(uint64_t flags)
 int64_t sys_vm_map(uint64_t ph, uint64_t vh, uint64_t off, uint64_t len,
                    uint64_t flags, uint64_t uaddr)
 {
-    if (flags & ~(PROT_MASK | MICA_VM_FIXED))
+    if (flags & ~(PROT_MASK | MICA_VM_FIXED | MICA_VM_REPLACE))
         return ERR_INVALID_ARGS;
     uint64_t hint;
     if (copy_from_user(&hint, uaddr, sizeof(hint)))

@@ -27,6 +27,7 @@ struct sched_cpu {
     struct thread *sleepers;        /* by deadline */
     struct thread *dead;            /* exited thread still on its stack */
     volatile bool need_resched;
+    bool slice_timed;               /* the timer covers the current slice */
     uint64_t switches;
 };
 

@@ -31,6 +31,7 @@
 #define VM_EXEC     (1u << 2)
 #define VM_FIXED    (1u << 8)   /* map exactly at the hint */
 #define VM_MAX_RWX  (1u << 9)   /* vm_protect may later allow anything */
+#define VM_REPLACE  (1u << 10)  /* with VM_FIXED: replace what is there */
 
 enum vmo_kind { VMO_ANON, VMO_PHYS, VMO_CONTIG };
 

@@ -70,6 +70,9 @@ static inline int mica_process_write_memory(mica_handle_t h, uint64_t addr,
 static inline int mica_process_info(mica_handle_t h,
                                     struct mica_process_info *info)
 { return MICA_CALL(MICA_SYS_process_info, h, info, 0, 0, 0, 0); }
+static inline int mica_process_clone(mica_handle_t src, const char *name,
+                                     size_t len, mica_handle_t *out)
+{ return MICA_CALL(MICA_SYS_process_clone, src, name, len, out, 0, 0); }
 static inline int mica_thread_create(mica_handle_t proc, const char *name,
                                      size_t len, mica_handle_t *out)
 { return MICA_CALL(MICA_SYS_thread_create, proc, name, len, out, 0, 0); }

@@ -5,6 +5,7 @@
  * and mapped at CHILD_CODE, with a small stack: enough to exit with a
  * code, fault, or spin until killed, without an ELF loader.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,7 +35,20 @@ static const uint8_t code_touch[] = {
     0xc7, 0x00, 1, 0, 0, 0, 0xe2, 0xf2, 0xb8, 0xe7, 0, 0, 0, 0x31, 0xff,
     0x0f, 0x05 };
 
+/* A child running `code`; with `data`, a page of its own is mapped
+ * read-only at DATA_PAGE before it starts. */
+#define DATA_PAGE 0x500000ull
+
+static int spawn_data(const uint8_t *code, size_t len, bool data,
+                      mica_handle_t *proc);
+
 static int spawn(const uint8_t *code, size_t len, mica_handle_t *proc)
+{
+    return spawn_data(code, len, false, proc);
+}
+
+static int spawn_data(const uint8_t *code, size_t len, bool data,
+                      mica_handle_t *proc)
 {
     mica_handle_t p, cv, sv, t;
     uint64_t addr;
@@ -54,6 +68,11 @@ static int spawn(const uint8_t *code, size_t len, mica_handle_t *proc)
     err = mica_vm_map(p, sv, 0, 1 << 20, MICA_VM_READ | MICA_VM_WRITE |
                       MICA_VM_FIXED, &addr);
     mica_handle_close(sv);
+    if (!err && data && !(err = mica_vmo_create(4096, &cv))) {
+        addr = DATA_PAGE;
+        err = mica_vm_map(p, cv, 0, 4096, MICA_VM_READ | MICA_VM_FIXED, &addr);
+        mica_handle_close(cv);
+    }
     if (err || (err = mica_thread_create(p, "main", 4, &t)))
         return err;
     err = mica_thread_start(t, CHILD_CODE, CHILD_STACK + (1 << 20), 0, 0);
@@ -228,4 +247,107 @@ UTEST(vmo_clone_is_a_snapshot)
     UEXPECT(mica_vmo_clone(v, 1, 4096, &c) == ERR_OUT_OF_RANGE);
     mica_handle_close(c);
     mica_handle_close(v);
+}
+
+UTEST(process_clone_is_copy_on_write)
+{
+    mica_handle_t a, b;
+    UASSERT(spawn(code_spin, sizeof(code_spin), &a) == OK);
+    uint32_t v = 111, got = 0;
+    UASSERT(mica_process_write_memory(a, CHILD_STACK, &v, 4) == OK);
+    UASSERT(mica_process_clone(a, "clone", 5, &b) == OK);
+    UEXPECT(mica_process_read_memory(b, CHILD_STACK, &got, 4) == OK &&
+            got == 111);                            /* inherited */
+    v = 222;
+    UEXPECT(mica_process_write_memory(b, CHILD_STACK, &v, 4) == OK);
+    UEXPECT(mica_process_read_memory(a, CHILD_STACK, &got, 4) == OK &&
+            got == 111);                            /* the original kept */
+    v = 333;
+    UEXPECT(mica_process_write_memory(a, CHILD_STACK + 4096, &v, 4) == OK);
+    UEXPECT(mica_process_read_memory(b, CHILD_STACK + 4096, &got, 4) == OK &&
+            got == 0);                              /* and the other way */
+    UEXPECT(mica_process_read_memory(b, CHILD_CODE, &got, 2) == OK &&
+            (got & 0xffff) == 0xfeeb);              /* code came along */
+    mica_handle_t ro;
+    UASSERT(mica_handle_duplicate(a, RIGHT_READ, &ro) == OK);
+    UEXPECT(mica_process_clone(ro, "x", 1, &b) == ERR_ACCESS_DENIED);
+    mica_handle_close(ro);
+    mica_process_kill(a, 0);
+    mica_object_wait_one(a, SIGNAL_TERMINATED, 0, NULL);
+    mica_handle_close(a);
+    mica_handle_close(b);
+}
+
+/* reader(slot in rdi): forever copy the word at DATA_PAGE to its slot:
+ *   1: mov (0x500000), %eax; mov %eax, (%rdi); jmp 1b */
+static const uint8_t code_copy_loop[] = { 0x8b, 0x04, 0x25, 0, 0, 0x50, 0,
+                                          0x89, 0x07, 0xeb, 0xf5 };
+#define SLOTS 0x600000ull
+
+static int map_word(mica_handle_t p, uint64_t at, uint32_t word,
+                    uint32_t flags)
+{
+    mica_handle_t v;
+    uint64_t addr = at;
+    int err = mica_vmo_create(4096, &v);
+    if (!err)
+        err = mica_vmo_write(v, &word, 0, 4);
+    if (!err)
+        err = mica_vm_map(p, v, 0, 4096, flags | MICA_VM_FIXED, &addr);
+    mica_handle_close(v);
+    return err;
+}
+
+static int slots_all(mica_handle_t p, unsigned n, uint32_t want)
+{
+    uint32_t s[64];
+    if (mica_process_read_memory(p, SLOTS, s, n * 8) != OK)
+        return 0;
+    for (unsigned i = 0; i < n; i++)
+        if (s[i * 2] != want)
+            return 0;
+    return 1;
+}
+
+/* A page replaced under threads running on every CPU: each CPU must drop
+ * the old translation (TLB shootdown), so every reader soon copies the
+ * new page's word.  With a CPU left out, its reader would go on reading
+ * the old page from its TLB (QEMU's TLB is a real cache too). */
+UTEST(process_remap_reaches_every_cpu)
+{
+    mica_handle_t p;
+    struct mica_system_info si;
+    UASSERT(mica_system_info(&si) == OK);
+    unsigned n = si.cpus_online;
+    uint8_t code[32];
+    memset(code, 0x90, sizeof(code));               /* nops */
+    memcpy(code, code_spin, sizeof(code_spin));
+    memcpy(code + 16, code_copy_loop, sizeof(code_copy_loop));
+    UASSERT(spawn(code, sizeof(code), &p) == OK);
+    UASSERT(map_word(p, DATA_PAGE, 0xAAAA, MICA_VM_READ) == OK);
+    UASSERT(map_word(p, SLOTS, 0, MICA_VM_READ | MICA_VM_WRITE) == OK);
+    for (unsigned i = 0; i < n; i++) {
+        mica_handle_t t;
+        UASSERT(mica_thread_create(p, "reader", 6, &t) == OK);
+        UASSERT(mica_thread_start(t, CHILD_CODE + 16,
+                                  CHILD_STACK + 4096 * (i + 1), SLOTS + 8 * i,
+                                  0) == OK);
+        mica_handle_close(t);
+    }
+    uint64_t now, end;
+    mica_clock_get(&now);
+    for (end = now + 2000000000ull; now < end && !slots_all(p, n, 0xAAAA);)
+        mica_clock_get(&now);
+    UEXPECT(slots_all(p, n, 0xAAAA));
+    UASSERT(map_word(p, DATA_PAGE, 0xBBBB, MICA_VM_READ | MICA_VM_REPLACE) ==
+            OK);
+    mica_clock_get(&now);
+    for (end = now + 2000000000ull; now < end && !slots_all(p, n, 0xBBBB);)
+        mica_clock_get(&now);
+    UEXPECT(slots_all(p, n, 0xBBBB));
+    struct mica_process_info info;
+    UEXPECT(mica_process_info(p, &info) == OK && info.state == 0);
+    mica_process_kill(p, 0);
+    mica_object_wait_one(p, SIGNAL_TERMINATED, 0, NULL);
+    mica_handle_close(p);
 }

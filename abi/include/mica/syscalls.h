@@ -29,6 +29,7 @@
     X(process_read_memory,         0x1013)     \
     X(process_write_memory,        0x1014)     \
     X(process_info,                0x1015)     \
+    X(process_clone,               0x1016)     \
     X(thread_create,               0x1020)     \
     X(thread_start,                0x1021)     \
     X(thread_exit,                 0x1022)     \
@@ -60,6 +61,7 @@ enum mica_syscall {
 #define MICA_VM_WRITE   (1u << 1)
 #define MICA_VM_EXEC    (1u << 2)
 #define MICA_VM_FIXED   (1u << 8)
+#define MICA_VM_REPLACE (1u << 10)  /* with FIXED: atomically replace */
 
 /* thread_create flags */
 #define MICA_THREAD_OWN_HANDLES (1u << 0)   /* a handle table of its own */
