@@ -232,7 +232,7 @@ int64_t linux_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags,
     struct vmo *v;
     int r = vmo_create(ALIGN_UP(len, PAGE_SIZE), &p->acct, &v);
     if (r)
-        return err(r);
+        return r == ERR_OUT_OF_RANGE ? -LX_ENOMEM : err(r);
     vaddr_t got;
     uint32_t f = vm_prot(prot) | VM_MAX_RWX |
                  ((flags & MAP_FIXED) ? VM_FIXED | VM_REPLACE : 0);

@@ -76,9 +76,14 @@ int process_create(const char *name, uint64_t kmem_limit,
 int process_thread_create(struct process *p, const char *name,
                           struct thread **out)
 {
-    struct thread *t = thread_alloc(name, PRIO_DEFAULT);
-    if (!t)
+    if (kmem_charge(&p->acct, THREAD_KMEM))
         return ERR_NO_MEMORY;
+    struct thread *t = thread_alloc(name, PRIO_DEFAULT);
+    if (!t) {
+        kmem_uncharge(&p->acct, THREAD_KMEM);
+        return ERR_NO_MEMORY;
+    }
+    t->charged = true;
     t->arch.fpu = fpu_area_alloc();
     irqflags_t f = spin_lock_irqsave(&p->obj.lock);
     int err = p->state != PROC_ALIVE ? ERR_BAD_STATE :
@@ -97,6 +102,8 @@ int process_thread_create(struct process *p, const char *name,
     spin_unlock_irqrestore(&p->obj.lock, f);
     if (err) {
         t->state = THREAD_DEAD;
+        t->charged = false;
+        kmem_uncharge(&p->acct, THREAD_KMEM);
         object_unref(&t->obj);          /* its own reference */
         object_unref(&t->obj);          /* ours */
         return err;
@@ -144,18 +151,6 @@ void process_thread_abandon(struct thread *t)
     object_unref(&t->obj);
 }
 
-void process_kill(struct process *p, int code)
-{
-    irqflags_t f = spin_lock_irqsave(&p->obj.lock);
-    if (p->state == PROC_ALIVE) {
-        p->state = PROC_DYING;
-        p->exit_code = code;
-    }
-    for (struct thread *t = p->threads; t; t = t->proc_next)
-        thread_kill(t);
-    spin_unlock_irqrestore(&p->obj.lock, f);
-}
-
 static void process_die(struct process *p)
 {
     handle_table_close_all(p->handles);
@@ -167,6 +162,22 @@ static void process_die(struct process *p)
     if (as)
         aspace_put(as);
     object_signal(&p->obj, 0, SIGNAL_TERMINATED);
+}
+
+void process_kill(struct process *p, int code)
+{
+    irqflags_t f = spin_lock_irqsave(&p->obj.lock);
+    bool was_alive = p->state == PROC_ALIVE;
+    if (was_alive) {
+        p->state = PROC_DYING;
+        p->exit_code = code;
+    }
+    bool empty = p->nthreads == 0;
+    for (struct thread *t = p->threads; t; t = t->proc_next)
+        thread_kill(t);
+    spin_unlock_irqrestore(&p->obj.lock, f);
+    if (was_alive && empty)
+        process_die(p);                 /* no thread will do it */
 }
 
 void process_thread_gone(struct thread *t)

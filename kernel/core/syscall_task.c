@@ -216,7 +216,13 @@ int64_t sys_thread_create(uint64_t ph, uint64_t uname, uint64_t len,
         process_thread_abandon(t);
         return err;
     }
-    return give(&t->obj, THREAD_RIGHTS, uout);
+    object_ref(&t->obj);                /* give consumes one */
+    err = give(&t->obj, THREAD_RIGHTS, uout);
+    if (err)
+        process_thread_abandon(t);      /* nobody can ever start it */
+    else
+        object_unref(&t->obj);
+    return err;
 }
 
 static int with_thread(uint64_t h, struct thread **t)

@@ -104,15 +104,19 @@ int64_t sys_vmo_clone(uint64_t h, uint64_t off, uint64_t size, uint64_t uout,
                       uint64_t a4, uint64_t a5)
 {
     UNUSED_ARGS(a4, a5);
-    struct vmo *v, *c;
-    int err = with_vmo(h, RIGHT_READ | RIGHT_DUPLICATE, &v);
+    struct object *o;
+    struct vmo *c;
+    mica_rights_t rights;
+    int err = handle_get_rights(my_handles(), (mica_handle_t)h, OBJ_VMO,
+                                RIGHT_READ | RIGHT_DUPLICATE, &o, &rights);
     if (err)
         return err;
+    struct vmo *v = container_of(o, struct vmo, obj);
     err = vmo_clone(v, off, size, &process_current()->acct, false, &c);
     object_unref(&v->obj);
     if (err)
         return err;
-    return give(&c->obj, VMO_RIGHTS, uout);
+    return give(&c->obj, rights | RIGHT_WRITE, uout);   /* a private copy */
 }
 
 static int with_aspace(uint64_t ph, struct process **p)

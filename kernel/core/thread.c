@@ -38,6 +38,8 @@ static void thread_destroy(struct object *o)
         pmm_free(virt_to_phys(t->kstack), KSTACK_ORDER);
     if (t->arch.fpu)
         fpu_area_free(t->arch.fpu);
+    if (t->proc && t->charged)
+        kmem_uncharge(&t->proc->acct, THREAD_KMEM);
     if (t->proc)
         object_unref(&t->proc->obj);
     kfree(t);

@@ -84,9 +84,9 @@ static int bootfs_handle(struct process *p, mica_handle_t *h)
         return ERR_NOT_FOUND;
     struct vmo *v;
     int err = vmo_create(m->end - m->start, &p->acct, &v);
-    if (!err)
-        err = vmo_write(v, 0, phys_to_virt(m->start), m->end - m->start);
-    if (err) {
+    if (err)
+        return err;
+    if ((err = vmo_write(v, 0, phys_to_virt(m->start), m->end - m->start))) {
         object_unref(&v->obj);
         return err;
     }

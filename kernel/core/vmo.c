@@ -16,7 +16,9 @@
 #include "slab.h"
 #include "vm.h"
 
-#define VMO_MAX_SIZE (1ull << 40)
+/* The page array is one kmalloc block of at most 4 MiB: 2 GiB of pages.
+ * (A two-level array can lift this when something needs more.) */
+#define VMO_MAX_SIZE (2ull << 30)
 
 static void vmo_destroy(struct object *o)
 {
@@ -213,7 +215,9 @@ int vmo_clone(struct vmo *v, uint64_t off, uint64_t size,
 {
     if (v->kind != VMO_ANON)
         return ERR_NOT_SUPPORTED;
-    if ((off | size) & PAGE_MASK || off > v->size || size > v->size - off)
+    if ((off | size) & PAGE_MASK)
+        return ERR_INVALID_ARGS;
+    if (off > v->size || size > v->size - off)
         return ERR_OUT_OF_RANGE;
     struct vmo *c;
     int err = vmo_create(size, acct, &c);

@@ -31,6 +31,8 @@ struct handle_table;
 struct waitq;
 
 #define THREAD_NAME_MAX 32
+/* Kernel memory a user thread costs its process: object, stack, FPU. */
+#define THREAD_KMEM (1024 + 16384 + 4096)
 #define TID_MAX ((1u << 30) - 1)
 
 struct thread {
@@ -60,6 +62,7 @@ struct thread {
     bool kill_pending;              /* exit at the next return to user */
     bool started;                   /* user thread: thread_start done */
     bool in_syscall;                /* inside a system call */
+    bool charged;                   /* THREAD_KMEM charged to its process */
     int exit_code;
     uint64_t clear_child_tid;       /* Linux: zeroed and woken at exit */
 

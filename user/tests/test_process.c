@@ -244,7 +244,7 @@ UTEST(vmo_clone_is_a_snapshot)
     b = 3;
     UEXPECT(mica_vmo_write(c, &b, 4096, 1) == OK);  /* clone changes */
     UEXPECT(mica_vmo_read(v, &b, 4096, 1) == OK && b == 0);
-    UEXPECT(mica_vmo_clone(v, 1, 4096, &c) == ERR_OUT_OF_RANGE);
+    UEXPECT(mica_vmo_clone(v, 1, 4096, &c) == ERR_INVALID_ARGS);
     mica_handle_close(c);
     mica_handle_close(v);
 }
