@@ -209,6 +209,16 @@ void process_thread_gone(struct thread *t)
     /* t->proc and its reference stay until the thread object goes */
 }
 
+struct handle_table *process_handles_get(struct process *p)
+{
+    irqflags_t f = spin_lock_irqsave(&p->obj.lock);
+    struct handle_table *h = p->state == PROC_DEAD ? NULL : p->handles;
+    if (h)
+        object_ref(&h->obj);
+    spin_unlock_irqrestore(&p->obj.lock, f);
+    return h;
+}
+
 struct handle_table *thread_handles_get(struct thread *t)
 {
     struct process *p = t->proc;

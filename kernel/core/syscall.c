@@ -118,9 +118,11 @@ int64_t sys_handle_replace(uint64_t h, uint64_t rights, uint64_t uout,
     return err;
 }
 
-/* Move handle h from the caller's table into thread th's table (with
- * `rights`, a subset; RIGHT_SAME_RIGHTS keeps them).  Needs RIGHT_TRANSFER
- * on h and RIGHT_MANAGE on the thread.  The new value goes to *uout. */
+/* Move handle h from the caller's table into the table of th, a thread
+ * (its own table, or its process's) or a process (how a creator hands a
+ * child its first handles), with `rights`, a subset (RIGHT_SAME_RIGHTS
+ * keeps them).  Needs RIGHT_TRANSFER on h and RIGHT_MANAGE on th.  The
+ * value in the receiving table goes to *uout. */
 int64_t sys_handle_transfer(uint64_t h, uint64_t th, uint64_t rights,
                             uint64_t uout, uint64_t a4, uint64_t a5)
 {
@@ -138,11 +140,18 @@ int64_t sys_handle_transfer(uint64_t h, uint64_t th, uint64_t rights,
         r = have;
     if (rights > UINT32_MAX || (r & ~have))
         return ERR_INVALID_ARGS;            /* rights never grow */
-    if ((err = get((mica_handle_t)th, OBJ_THREAD, RIGHT_MANAGE, &to)))
+    if ((err = get((mica_handle_t)th, OBJ_NONE, RIGHT_MANAGE, &to)))
         return err;
-    struct handle_table *dst =
-        thread_handles_get(container_of(to, struct thread, obj));
+    struct handle_table *dst = NULL;
+    if (to->type == OBJ_THREAD)
+        dst = thread_handles_get(container_of(to, struct thread, obj));
+    else if (to->type == OBJ_PROCESS)
+        dst = process_handles_get(container_of(to, struct process, obj));
+    else
+        err = ERR_WRONG_TYPE;
     object_unref(to);
+    if (err)
+        return err;
     if (!dst)
         return ERR_BAD_STATE;               /* the thread is gone */
     mica_handle_t n = 0;

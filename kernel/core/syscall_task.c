@@ -43,6 +43,7 @@ int64_t sys_process_create(uint64_t uname, uint64_t len, uint64_t uout,
     struct process *p;
     if ((err = process_create(name, PROCESS_KMEM_DEFAULT, &p)))
         return err;
+    p->log_cap = process_current()->log_cap;    /* passed on by holders */
     return give(&p->obj, PROCESS_RIGHTS, uout);
 }
 
@@ -86,6 +87,7 @@ int64_t sys_process_clone(uint64_t src, uint64_t uname, uint64_t len,
     if (!err) {
         aspace_put(p->aspace);          /* the empty one it was made with */
         p->aspace = clone;
+        p->log_cap = process_current()->log_cap;
     }
     if (err) {
         object_unref(&p->obj);

@@ -3,14 +3,15 @@
  *
  * memcpy/memset/memmove/memcmp/strlen/strcmp/strncmp with their standard
  * contracts (GCC may emit calls to the mem* functions on its own).  On the
- * host the real <string.h> stands in, so portable code tests unchanged.
+ * host, and in user programs that reuse portable kernel code (the ELF
+ * parser, the stack builder), the real <string.h> stands in.
  */
 #ifndef MICA_LIB_H
 #define MICA_LIB_H
 
 #include "types.h"
 
-#ifdef MICA_HOST_TEST
+#if defined(MICA_HOST_TEST) || defined(MICA_USER)
 #include <string.h>
 #else
 void *memcpy(void *dst, const void *src, size_t n);

@@ -70,6 +70,9 @@ void process_thread_gone(struct thread *t);
 /* Wait (deadline: clock_ns, 0 = none) until p has died. */
 int process_wait(struct process *p, uint64_t deadline);
 
+/* A reference to p's handle table (NULL once it has died). */
+struct handle_table *process_handles_get(struct process *p);
+
 /* A reference to thread t's handle table (NULL once it has died). */
 struct handle_table *thread_handles_get(struct thread *t);
 

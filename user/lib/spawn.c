@@ -1,0 +1,132 @@
+/*
+ * spawn.c - the user-space program loader (see spawn.h).
+ */
+#include <string.h>
+
+#include "elf.h"
+#include "spawn.h"
+#include "ustack.h"
+
+#define USER_LIMIT   0x00007FFFFFFFF000ull
+#define STACK_SIZE   (256u << 10)
+#define STACK_BUILD  (16u << 10)
+#define STACK_TOP    (USER_LIMIT - 4096)
+
+static int load_segment(mica_handle_t p, const uint8_t *file,
+                        const struct elf_segment *s)
+{
+    uint64_t start = s->vaddr & ~4095ull;
+    uint64_t end = (s->vaddr + s->memsz + 4095) & ~4095ull;
+    mica_handle_t v;
+    int err = mica_vmo_create(end - start, &v);
+    if (err)
+        return err;
+    err = mica_vmo_write(v, file + s->offset, s->vaddr - start, s->filesz);
+    uint32_t prot = MICA_VM_READ | MICA_VM_FIXED |
+                    ((s->prot & ELF_PROT_W) ? MICA_VM_WRITE : 0) |
+                    ((s->prot & ELF_PROT_X) ? MICA_VM_EXEC : 0);
+    uint64_t addr = start;
+    if (!err)
+        err = mica_vm_map(p, v, 0, end - start, prot, &addr);
+    mica_handle_close(v);
+    return err;
+}
+
+static int map_stack(mica_handle_t p, const char *const argv[],
+                     const uint64_t *auxv, uint64_t *sp)
+{
+    static const char *const envp[] = { NULL };
+    static uint8_t buf[STACK_BUILD];
+    uint8_t rnd[16];
+    uint64_t t;
+    mica_clock_get(&t);
+    for (int i = 0; i < 16; i++) {
+        t = t * 6364136223846793005ull + 1442695040888963407ull;
+        rnd[i] = (uint8_t)(t >> 56);
+    }
+    memset(buf, 0, sizeof(buf));
+    mica_handle_t v;
+    int err = ustack_build(buf, sizeof(buf), STACK_TOP, argv, envp, auxv,
+                           rnd, sp);
+    if (err || (err = mica_vmo_create(STACK_SIZE, &v)))
+        return err;
+    err = mica_vmo_write(v, buf, STACK_SIZE - STACK_BUILD, STACK_BUILD);
+    uint64_t addr = STACK_TOP - STACK_SIZE;
+    if (!err)
+        err = mica_vm_map(p, v, 0, STACK_SIZE, MICA_VM_READ | MICA_VM_WRITE |
+                          MICA_VM_FIXED, &addr);
+    mica_handle_close(v);
+    return err;
+}
+
+/* Give the child a handle to itself and its startup handle. */
+static int give_handles(mica_handle_t p, mica_handle_t startup,
+                        mica_handle_t *self_in, mica_handle_t *start_in)
+{
+    mica_handle_t dup;
+    int err = mica_handle_duplicate(p, RIGHT_SAME_RIGHTS, &dup);
+    if (err)
+        return err;
+    if ((err = mica_handle_transfer(dup, p, RIGHT_SAME_RIGHTS, self_in))) {
+        mica_handle_close(dup);
+        return err;
+    }
+    *start_in = 0;
+    if (startup)
+        err = mica_handle_transfer(startup, p, RIGHT_SAME_RIGHTS, start_in);
+    return err;
+}
+
+static int setup(mica_handle_t p, const uint8_t *file,
+                 const struct elf_image *img, const char *const argv[],
+                 mica_handle_t startup, uint64_t *sp)
+{
+    int err = 0;
+    for (unsigned i = 0; i < img->nsegs && !err; i++)
+        err = load_segment(p, file, &img->seg[i]);
+    mica_handle_t self_in = 0, start_in = 0;
+    if (!err)
+        err = give_handles(p, startup, &self_in, &start_in);
+    uint64_t auxv[] = {
+        AT_PHDR, img->phdr_vaddr, AT_PHENT, img->phentsize,
+        AT_PHNUM, img->phnum, AT_PAGESZ, 4096, AT_ENTRY, img->entry,
+        AT_UID, 0, AT_EUID, 0, AT_GID, 0, AT_EGID, 0, AT_SECURE, 0,
+        AT_CLKTCK, 100, AT_HWCAP, 0, AT_MICA_STARTUP, start_in,
+        AT_MICA_PROCESS, self_in, AT_NULL, 0,
+    };
+    if (!err)
+        err = map_stack(p, argv, auxv, sp);
+    return err;
+}
+
+int mica_spawn(const void *image, size_t len, const char *name,
+               const char *const argv[], mica_handle_t startup,
+               mica_handle_t *proc, const char **why)
+{
+    struct elf_image img;
+    const char *reason = "ok";
+    int err = elf_parse(image, len, USER_LIMIT, &img, &reason);
+    if (why)
+        *why = reason;
+    if (err)
+        return err;
+    mica_handle_t p, t;
+    size_t nlen = strlen(name) > 31 ? 31 : strlen(name);
+    if ((err = mica_process_create(name, nlen, &p)))
+        return err;
+    uint64_t sp = 0;
+    err = setup(p, image, &img, argv, startup, &sp);
+    if (!err)
+        err = mica_thread_create(p, "main", 4, &t);
+    if (!err) {
+        err = mica_thread_start(t, img.entry, sp, 0, 0);
+        mica_handle_close(t);
+    }
+    if (err) {
+        mica_process_kill(p, err);
+        mica_handle_close(p);
+        return err;
+    }
+    *proc = p;
+    return 0;
+}

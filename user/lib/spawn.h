@@ -1,0 +1,24 @@
+/*
+ * spawn.h - starting a program from an ELF image in memory.
+ *
+ * The user-space program loader: it validates the image with the same
+ * parser the kernel uses for init (elf.c), creates a process, copies each
+ * segment into a vmo mapped with the segment's rights, builds the System V
+ * initial stack (ustack.c) and starts the first thread.  The child gets
+ * a handle to itself (AT_MICA_PROCESS) and, when given, one startup
+ * handle (AT_MICA_STARTUP), moved from the caller.
+ */
+#ifndef MICA_USER_SPAWN_H
+#define MICA_USER_SPAWN_H
+
+#include <stddef.h>
+
+#include "mica.h"
+
+/* 0 and *proc (basic, read, write, manage) or a Mica status; *why gets a
+ * reason when the image is refused. */
+int mica_spawn(const void *image, size_t len, const char *name,
+               const char *const argv[], mica_handle_t startup,
+               mica_handle_t *proc, const char **why);
+
+#endif
