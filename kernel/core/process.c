@@ -191,6 +191,9 @@ void process_thread_gone(struct thread *t)
         *pp = t->proc_next;
     bool last = --p->nthreads == 0;
     bool only_unstarted = !last && t->started && --p->nstarted == 0;
+    if (last && !t->started && p->state == PROC_ALIVE)
+        last = false;       /* a thread given up before it started: the
+                               process lives on, as if just created */
     if (last && p->state == PROC_ALIVE) {
         p->state = PROC_DYING;
         p->exit_code = t->exit_code;

@@ -140,15 +140,20 @@ int64_t sys_handle_transfer(uint64_t h, uint64_t th, uint64_t rights,
         r = have;
     if (rights > UINT32_MAX || (r & ~have))
         return ERR_INVALID_ARGS;            /* rights never grow */
-    if ((err = get((mica_handle_t)th, OBJ_NONE, RIGHT_MANAGE, &to)))
+    mica_rights_t trights;
+    err = handle_get_rights(my_handles(), (mica_handle_t)th, OBJ_NONE, 0, &to,
+                            &trights);
+    if (err)
         return err;
     struct handle_table *dst = NULL;
-    if (to->type == OBJ_THREAD)
-        dst = thread_handles_get(container_of(to, struct thread, obj));
-    else if (to->type == OBJ_PROCESS)
-        dst = process_handles_get(container_of(to, struct process, obj));
-    else
+    if (to->type != OBJ_THREAD && to->type != OBJ_PROCESS)
         err = ERR_WRONG_TYPE;
+    else if (!(trights & RIGHT_MANAGE))
+        err = ERR_ACCESS_DENIED;
+    else if (to->type == OBJ_THREAD)
+        dst = thread_handles_get(container_of(to, struct thread, obj));
+    else
+        dst = process_handles_get(container_of(to, struct process, obj));
     object_unref(to);
     if (err)
         return err;

@@ -33,9 +33,13 @@ static int copy_name(char *name, uint64_t uname, uint64_t len)
 }
 
 int64_t sys_process_create(uint64_t uname, uint64_t len, uint64_t uout,
-                           uint64_t a3, uint64_t a4, uint64_t a5)
+                           uint64_t flags, uint64_t a4, uint64_t a5)
 {
-    UNUSED_ARGS(a3, a4, a5);
+    UNUSED_ARGS(a4, a5);
+    if (flags & ~(uint64_t)MICA_PROCESS_LOG)
+        return ERR_INVALID_ARGS;
+    if ((flags & MICA_PROCESS_LOG) && !process_current()->log_cap)
+        return ERR_ACCESS_DENIED;       /* only a holder passes it on */
     char name[NAME_MAX_LEN + 1];
     int err = copy_name(name, uname, len);
     if (err)
@@ -43,7 +47,7 @@ int64_t sys_process_create(uint64_t uname, uint64_t len, uint64_t uout,
     struct process *p;
     if ((err = process_create(name, PROCESS_KMEM_DEFAULT, &p)))
         return err;
-    p->log_cap = process_current()->log_cap;    /* passed on by holders */
+    p->log_cap = flags & MICA_PROCESS_LOG;
     return give(&p->obj, PROCESS_RIGHTS, uout);
 }
 
@@ -83,11 +87,12 @@ int64_t sys_process_clone(uint64_t src, uint64_t uname, uint64_t len,
     err = sas ? aspace_clone(sas, &p->acct, &clone) : ERR_BAD_STATE;
     if (sas)
         aspace_put(sas);
+    bool log_cap = s->log_cap;          /* a clone keeps what src had */
     object_unref(&s->obj);
     if (!err) {
         aspace_put(p->aspace);          /* the empty one it was made with */
         p->aspace = clone;
-        p->log_cap = process_current()->log_cap;
+        p->log_cap = log_cap;
     }
     if (err) {
         object_unref(&p->obj);

@@ -57,6 +57,10 @@ static inline int mica_object_signal(mica_handle_t h, mica_signals_t clear,
 static inline int mica_process_create(const char *name, size_t len,
                                       mica_handle_t *out)
 { return MICA_CALL(MICA_SYS_process_create, name, len, out, 0, 0, 0); }
+static inline int mica_process_create_flags(const char *name, size_t len,
+                                            mica_handle_t *out,
+                                            uint32_t flags)
+{ return MICA_CALL(MICA_SYS_process_create, name, len, out, flags, 0, 0); }
 static inline int mica_process_exit(int code)
 { return MICA_CALL(MICA_SYS_process_exit, code, 0, 0, 0, 0, 0); }
 static inline int mica_process_kill(mica_handle_t h, int code)

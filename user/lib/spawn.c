@@ -112,7 +112,10 @@ int mica_spawn(const void *image, size_t len, const char *name,
         return err;
     mica_handle_t p, t;
     size_t nlen = strlen(name) > 31 ? 31 : strlen(name);
-    if ((err = mica_process_create(name, nlen, &p)))
+    if ((err = mica_process_create_flags(name, nlen, &p, MICA_PROCESS_LOG)) ==
+        ERR_ACCESS_DENIED)
+        err = mica_process_create(name, nlen, &p);  /* we cannot log either */
+    if (err)
         return err;
     uint64_t sp = 0;
     err = setup(p, image, &img, argv, startup, &sp);

@@ -12,6 +12,7 @@
  * process) use children running a few bytes of machine code.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mica.h"
@@ -348,7 +349,7 @@ UTEST(abi_handle_transfer_errors)
             ERR_INVALID_ARGS);
     UEXPECT(mica_handle_transfer(h, stale, RIGHT_SAME_RIGHTS, &n) ==
             ERR_BAD_HANDLE);
-    UEXPECT(mica_handle_transfer(h, self, RIGHT_SAME_RIGHTS, &n) ==
+    UEXPECT(mica_handle_transfer(h, v, RIGHT_SAME_RIGHTS, &n) ==
             ERR_WRONG_TYPE);
     weak = with_rights(t, RIGHTS_BASIC | RIGHTS_IO);
     UEXPECT(mica_handle_transfer(h, weak, RIGHT_SAME_RIGHTS, &n) ==
@@ -592,6 +593,8 @@ UTEST(abi_thread_create_errors)
     int st, n = fill_table(v, &st);
     r = mica_thread_create(p, "t", 1, &t);
     drain_table(n);
+    if (st != ERR_NO_RESOURCES || r != ERR_NO_RESOURCES)
+        printf("    # fill %d: st %d r %d\n", n, st, r);
     UEXPECT(st == ERR_NO_RESOURCES && r == ERR_NO_RESOURCES);
     UASSERT(dead_process(&dead) == OK);
     UEXPECT(mica_thread_create(dead, "t", 1, &t) == ERR_BAD_STATE);

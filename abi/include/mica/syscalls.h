@@ -63,6 +63,9 @@ enum mica_syscall {
 #define MICA_VM_FIXED   (1u << 8)
 #define MICA_VM_REPLACE (1u << 10)  /* with FIXED: atomically replace */
 
+/* process_create flags */
+#define MICA_PROCESS_LOG (1u << 0)  /* may write the kernel log (the caller must) */
+
 /* thread_create flags */
 #define MICA_THREAD_OWN_HANDLES (1u << 0)   /* a handle table of its own */
 
