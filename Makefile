@@ -86,9 +86,10 @@ $(KERNEL_BIN): $(KERNEL_ELF)
 	$(OBJCOPY) -O binary $< $@
 
 # The bootfs: a cpio (newc) archive of everything init will start.
-$(BOOTFS): user/manifest
-	@rm -rf $(BUILD)/bootfs && mkdir -p $(BUILD)/bootfs
+$(BOOTFS): user/manifest $(SUITES)
+	@rm -rf $(BUILD)/bootfs && mkdir -p $(BUILD)/bootfs/tests
 	cp user/manifest $(BUILD)/bootfs/manifest
+	for f in $(SUITES); do strip -o $(BUILD)/bootfs/tests/$${f##*/} $$f; done
 	cd $(BUILD)/bootfs && find . -mindepth 1 | LC_ALL=C sort | \
 	    cpio --quiet -o -H newc > ../bootfs.cpio
 

@@ -2,7 +2,9 @@
 #
 # Every program is built with musl-gcc -static from its folder's sources
 # plus the runtime in user/lib.  init also goes to the kernel as its own
-# boot module; everything else goes into the bootfs.
+# boot module; everything else goes into the bootfs.  Each file in
+# user/tests is a test suite of its own: a program tests/NAME in the
+# bootfs, which init starts in its own process.
 
 UCC       := musl-gcc
 UCFLAGS   := -std=gnu11 -O2 -g -static -Wall -Wextra -Werror \
@@ -10,12 +12,44 @@ UCFLAGS   := -std=gnu11 -O2 -g -static -Wall -Wextra -Werror \
              -Iabi/include -Iuser/lib -Iuser/bench
 ULIB_SRCS := user/lib/mica.c user/lib/utest.c
 UBUILD    := $(BUILD)/user
+# the kernel's ELF parser and stack builder, reused by the program loader
+ULOADER_SRCS := user/lib/spawn.c user/lib/bootfs.c kernel/core/elf.c \
+                kernel/core/ustack.c
+ULOADER_FLAGS := -DMICA_USER -Ikernel/include
 
-INIT_SRCS := $(wildcard user/init/*.c) $(wildcard user/tests/*.c) \
-             $(wildcard user/bench/*.c)
-INIT_ELF  := $(UBUILD)/init
+# The allocator replaces musl's malloc in every program.  Its objects are
+# linked as objects, not from an archive, so that the linker never takes
+# musl's malloc for a reference it meets only inside libc.
+-include user/lib/malloc/sources.mk
+ifneq ($(MALLOC_OS_MICA),)
+UMALLOC_OBJS := $(patsubst $(MALLOC_DIR)/%.c,$(UBUILD)/malloc/%.o,\
+                  $(MALLOC_SRCS) $(MALLOC_OS_MICA))
+endif
 
-$(INIT_ELF): $(INIT_SRCS) $(ULIB_SRCS) $(wildcard user/lib/*.h user/bench/*.h abi/include/mica/*.h)
+$(UBUILD)/malloc/%.o: $(MALLOC_DIR)/%.c $(MALLOC_HDRS) user/lib/mica.h
 	@mkdir -p $(@D)
 	@echo "  UCC   $@"
-	$(Q)$(UCC) $(UCFLAGS) -o $@ $(INIT_SRCS) $(ULIB_SRCS)
+	$(Q)$(UCC) $(UCFLAGS) -DMICA_MALLOC_OVERRIDE -c $< -o $@
+
+UHDRS     := $(wildcard user/lib/*.h user/init/*.h user/bench/*.h \
+                        abi/include/mica/*.h kernel/include/elf.h \
+                        kernel/include/ustack.h)
+
+INIT_SRCS := $(wildcard user/init/*.c) $(wildcard user/bench/*.c)
+INIT_ELF  := $(UBUILD)/init
+
+$(INIT_ELF): $(INIT_SRCS) $(ULIB_SRCS) $(ULOADER_SRCS) $(UMALLOC_OBJS) $(UHDRS)
+	@mkdir -p $(@D)
+	@echo "  UCC   $@"
+	$(Q)$(UCC) $(UCFLAGS) $(ULOADER_FLAGS) -Iuser/init -o $@ $(INIT_SRCS) \
+	    $(ULIB_SRCS) $(ULOADER_SRCS) $(UMALLOC_OBJS)
+
+# Test suites: one program per file of user/tests.
+SUITES := $(patsubst user/tests/%.c,$(UBUILD)/tests/%,$(wildcard user/tests/*.c))
+
+$(UBUILD)/tests/%: user/tests/%.c user/lib/utest_main.c $(ULIB_SRCS) \
+                   $(ULOADER_SRCS) $(UMALLOC_OBJS) $(UHDRS)
+	@mkdir -p $(@D)
+	@echo "  UCC   $@"
+	$(Q)$(UCC) $(UCFLAGS) $(ULOADER_FLAGS) -o $@ $< user/lib/utest_main.c \
+	    $(ULIB_SRCS) $(ULOADER_SRCS) $(UMALLOC_OBJS)

@@ -4,8 +4,9 @@
  * For now init proves that user space works end to end: it is started by
  * the kernel from its boot module, prints through musl's stdio (which the
  * kernel's Linux layer routes to the log for processes holding the log
- * capability), and, when asked with "test=...", runs the in-system
- * suites and prints their KTAP results nested under the kernel's.
+ * capability), and, when asked with "test=...", starts each in-system
+ * test suite of the bootfs in its own process and prints their KTAP
+ * results nested under the kernel's.
  * Exit status 0 means every suite passed.
  */
 #include <stdio.h>
@@ -14,7 +15,7 @@
 
 #include "bench.h"
 #include "mica.h"
-#include "utest.h"
+#include "suites.h"
 
 int main(int argc, char **argv)
 {
@@ -29,6 +30,6 @@ int main(int argc, char **argv)
         printf("init: Mica user space is up (pid %d)\n", (int)getpid());
         return 0;
     }
-    int failed = utest_run_all(sel);
+    int failed = suites_run(sel);
     return failed < 0 ? 2 : failed == 0 ? 0 : 1;
 }

@@ -6,13 +6,21 @@
 
 #include "utest.h"
 
-extern const struct utest __start_utests[], __stop_utests[];
+/* weak: a program without tests (init) has no such section */
+extern const struct utest __start_utests[] __attribute__((weak));
+extern const struct utest __stop_utests[] __attribute__((weak));
 
 static int failures;
+static int indent = 4;
+
+void utest_set_indent(int n)
+{
+    indent = n < 0 ? 0 : n > 32 ? 32 : n;
+}
 
 void utest_fail(const char *cond, const char *file, int line)
 {
-    printf("    # FAILED: %s at %s:%d\n", cond, file, line);
+    printf("%*s# FAILED: %s at %s:%d\n", indent, "", cond, file, line);
     failures++;
 }
 
@@ -38,16 +46,17 @@ int utest_run_all(const char *sel)
         total += matches(sel, t->name);
     if (total == 0)
         return -1;
-    printf("    KTAP version 1\n    1..%d\n", total);
+    printf("%*sKTAP version 1\n%*s1..%d\n", indent, "", indent, "", total);
     for (const struct utest *t = __start_utests; t < __stop_utests; t++) {
         if (!matches(sel, t->name))
             continue;
         failures = 0;
         t->fn();
-        printf("    %s %d %s\n", failures ? "not ok" : "ok", ++num, t->name);
+        printf("%*s%s %d %s\n", indent, "", failures ? "not ok" : "ok", ++num,
+               t->name);
         failed += failures != 0;
     }
-    printf("    # %d passed, %d failed\n", num - failed, failed);
+    printf("%*s# %d passed, %d failed\n", indent, "", num - failed, failed);
     fflush(stdout);
     return failed;
 }

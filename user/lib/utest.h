@@ -41,6 +41,9 @@ void utest_fail(const char *cond, const char *file, int line);
         }                                                              \
     } while (0)
 
+/* Indent KTAP output by n spaces (4 by default: nested once). */
+void utest_set_indent(int n);
+
 /* Run the selected tests; returns the number that failed, or -1 when the
  * selection names no test here (nothing is printed then). */
 int utest_run_all(const char *selection);

@@ -1,0 +1,99 @@
+/*
+ * suites.c - init running the in-system test suites, each in its own
+ * process.
+ *
+ * Every program under tests/ in the bootfs is a suite.  init starts each
+ * with the kernel's test selection, waits for it, and prints one KTAP
+ * result per suite; the suite's own results appear nested one level
+ * deeper.  A suite that crashes or hangs is a failure of that suite only.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bootfs.h"
+#include "mica.h"
+#include "spawn.h"
+#include "suites.h"
+
+#define SUITE_TIMEOUT_NS (300ull * 1000000000ull)
+
+static const char *suite_name(const char *path)
+{
+    if (path[0] == '.' && path[1] == '/')
+        path += 2;
+    return strncmp(path, "tests/", 6) == 0 && path[6] ? path + 6 : NULL;
+}
+
+static int map_bootfs(const void **base, size_t *len)
+{
+    mica_handle_t h = mica_startup_handle();
+    uint64_t size, addr = 0;
+    int err = mica_vmo_get_size(h, &size);
+    if (!err)
+        err = mica_vm_map(mica_process_self(), h, 0, size, MICA_VM_READ,
+                          &addr);
+    *base = (const void *)addr;
+    *len = size;
+    return err;
+}
+
+/* Run one suite; 0 passed, 1 failed, 2 nothing selected in it. */
+static int run_one(const struct bootfs_entry *e, const char *name,
+                   const char *sel)
+{
+    char test_arg[96];
+    snprintf(test_arg, sizeof(test_arg), "test=%s", sel);
+    const char *const argv[] = { name, test_arg, "indent=8", NULL };
+    mica_handle_t p;
+    const char *why = "";
+    int err = mica_spawn(e->data, e->size, name, argv, 0, &p, &why);
+    if (err) {
+        printf("    # %s: cannot start: %s (%s)\n", name,
+               mica_status_str(err), why);
+        return 1;
+    }
+    uint64_t now;
+    mica_clock_get(&now);
+    struct mica_process_info info = { .exit_code = 1 };
+    if (mica_object_wait_one(p, SIGNAL_TERMINATED, now + SUITE_TIMEOUT_NS,
+                             NULL) != OK) {
+        printf("    # %s: timed out\n", name);
+        mica_process_kill(p, 1);
+        mica_object_wait_one(p, SIGNAL_TERMINATED, 0, NULL);
+    }
+    mica_process_info(p, &info);
+    mica_handle_close(p);
+    if (info.exit_code != 0 && info.exit_code != 2)
+        printf("    # %s: exit status %d\n", name, info.exit_code);
+    return info.exit_code == 2 ? 2 : info.exit_code != 0;
+}
+
+int suites_run(const char *sel)
+{
+    const void *fs;
+    size_t len;
+    struct bootfs_entry e;
+    int total = 0, num = 0, failed = 0, ran = 0;
+    if (map_bootfs(&fs, &len))
+        return -1;
+    for (long pos = 0; (pos = bootfs_next(fs, len, pos, &e)) > 0;)
+        total += suite_name(e.name) != NULL && e.size > 0;
+    if (total == 0)
+        return -1;
+    printf("    KTAP version 1\n    1..%d\n", total);
+    fflush(stdout);
+    for (long pos = 0; (pos = bootfs_next(fs, len, pos, &e)) > 0;) {
+        const char *name = suite_name(e.name);
+        if (!name || e.size == 0)
+            continue;
+        int r = run_one(&e, name, sel);
+        ran += r != 2;
+        failed += r == 1;
+        printf("    %s %d %s%s\n", r == 1 ? "not ok" : "ok", ++num, name,
+               r == 2 ? " # SKIP nothing selected" : "");
+        fflush(stdout);
+    }
+    printf("    # %d suites: %d passed, %d failed\n", ran, ran - failed,
+           failed);
+    return ran == 0 ? -1 : failed;
+}
