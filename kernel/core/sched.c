@@ -158,7 +158,11 @@ static void schedule_locked(void)
     struct sched_cpu *sc = c->sched;
     struct thread *prev = c->current;
     sc->need_resched = false;
-    if (prev->state == THREAD_RUNNING && !prev->idle) {
+    if (prev->state == THREAD_RUNNING && !prev->idle &&
+        !(prev->affinity & (1ull << c->id))) {
+        enqueue(prev, choose_cpu(prev), false);     /* must move */
+        kick(prev->cpu, prev);
+    } else if (prev->state == THREAD_RUNNING && !prev->idle) {
         int top = rq_top_prio(&sc->rq);
         if (top < prev->prio || (top == prev->prio &&
                                  clock_ns() < prev->slice_end)) {
@@ -316,6 +320,31 @@ void sched_preempt_check(bool from_user)
         reap();
         c = this_cpu();                 /* we may run elsewhere now */
     }
+}
+
+int sched_set_affinity(struct thread *t, uint64_t mask)
+{
+    uint64_t online = 0;
+    for (unsigned i = 0; i < ncpus; i++)
+        if (cpus[i]->online)
+            online |= 1ull << i;
+    if (!(mask & online))
+        return ERR_INVALID_ARGS;
+    irqflags_t f = spin_lock_irqsave(&sched_lock);
+    t->affinity = mask;
+    if (t->state == THREAD_READY && !(mask & (1ull << t->cpu))) {
+        rq_remove(&sc_of(t->cpu)->rq, &t->rq);
+        int cpu = choose_cpu(t);
+        enqueue(t, cpu, false);
+        kick(cpu, t);
+    } else if (t->state == THREAD_RUNNING && !(mask & (1ull << t->cpu))) {
+        if (t->cpu == (int)this_cpu()->id)
+            sc_of(t->cpu)->need_resched = true;
+        else
+            arch_send_resched(t->cpu);
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    return 0;
 }
 
 void sched_set_priority(struct thread *t, unsigned prio)

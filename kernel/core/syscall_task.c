@@ -297,6 +297,19 @@ int64_t sys_thread_set_priority(uint64_t h, uint64_t prio, uint64_t a2,
     return 0;
 }
 
+int64_t sys_thread_set_affinity(uint64_t h, uint64_t mask, uint64_t a2,
+                                uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a2, a3, a4, a5);
+    struct thread *t;
+    int err = with_thread(h, &t);
+    if (err)
+        return err;
+    err = sched_set_affinity(t, mask);
+    object_unref(&t->obj);
+    return err;
+}
+
 int64_t sys_thread_yield(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
                          uint64_t a4, uint64_t a5)
 {

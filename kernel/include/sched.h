@@ -65,6 +65,10 @@ noreturn void sched_exit_locked(void);
 /* Wake a thread to die (ERR_CANCELED if blocked). */
 void sched_kill_wake(struct thread *t);
 
+/* Restrict a thread to the CPUs in mask (at least one online, else
+ * ERR_INVALID_ARGS); a thread on another CPU moves at once. */
+int sched_set_affinity(struct thread *t, uint64_t mask);
+
 /* Change a thread's base priority. */
 void sched_set_priority(struct thread *t, unsigned prio);
 

@@ -97,6 +97,8 @@ static inline int mica_thread_kill(mica_handle_t t)
 { return MICA_CALL(MICA_SYS_thread_kill, t, 0, 0, 0, 0, 0); }
 static inline int mica_thread_set_priority(mica_handle_t t, unsigned prio)
 { return MICA_CALL(MICA_SYS_thread_set_priority, t, prio, 0, 0, 0, 0); }
+static inline int mica_thread_set_affinity(mica_handle_t t, uint64_t mask)
+{ return MICA_CALL(MICA_SYS_thread_set_affinity, t, mask, 0, 0, 0, 0); }
 static inline int mica_thread_yield(void)
 { return MICA_CALL(MICA_SYS_thread_yield, 0, 0, 0, 0, 0, 0); }
 static inline int mica_vmo_create(uint64_t size, mica_handle_t *out)

@@ -36,6 +36,7 @@
     X(thread_kill,                 0x1023)     \
     X(thread_set_priority,         0x1024)     \
     X(thread_yield,                0x1025)     \
+    X(thread_set_affinity,         0x1026)     \
     X(vmo_create,                  0x1030)     \
     X(vmo_read,                    0x1031)     \
     X(vmo_write,                   0x1032)     \
