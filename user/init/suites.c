@@ -86,7 +86,13 @@ int suites_run(const char *sel)
         const char *name = suite_name(e.name);
         if (!name || e.size == 0)
             continue;
+        uint64_t t0, t1;
+        mica_clock_get(&t0);
         int r = run_one(&e, name, sel);
+        mica_clock_get(&t1);
+        if (t1 - t0 >= 1000000000ull)
+            printf("    # %s took %llu ms\n", name,
+                   (unsigned long long)((t1 - t0) / 1000000));
         ran += r != 2;
         failed += r == 1;
         printf("    %s %d %s%s\n", r == 1 ? "not ok" : "ok", ++num, name,
