@@ -3,11 +3,7 @@
 # Included by the top-level Makefile (paths are relative to the repository
 # root), or used alone:  make -f user/lib/malloc/malloc.mk malloc-host-test
 #
-# Variables for the Mica build:
-#   MALLOC_SRCS        portable sources (every system)
-#   MALLOC_OS_LINUX    the Linux back end (host builds)
-#   MALLOC_OS_MICA     the Mica back end over vm_map (not written yet)
-#   MALLOC_CPPFLAGS    include path for mica_malloc.h
+# Sources and paths: sources.mk (shared with user/user.mk).
 # Targets:
 #   malloc-libs        static library, override static library, LD_PRELOAD .so
 #   malloc-host-test   every host test variant (plain, override, preload,
@@ -15,12 +11,7 @@
 #   bench-malloc       the benchmark against glibc, musl, jemalloc, tcmalloc
 #   malloc-clean
 
-MALLOC_DIR := user/lib/malloc
-MALLOC_SRCS := $(addprefix $(MALLOC_DIR)/,alloc.c free.c page.c segment.c heap.c)
-MALLOC_OS_LINUX := $(MALLOC_DIR)/os_linux.c
-MALLOC_OS_MICA := $(MALLOC_DIR)/os_mica.c
-MALLOC_HDRS := $(wildcard $(MALLOC_DIR)/*.h)
-MALLOC_CPPFLAGS := -I$(MALLOC_DIR)
+include user/lib/malloc/sources.mk
 
 MALLOC_OUT := build/host/malloc
 MALLOC_TDIR := tests/host/malloc

@@ -10,6 +10,8 @@
  * it has touched being resident.  mica_os_decommit gives the physical memory of a
  * range back while keeping the range reserved; the range reads as zero again
  * after mica_os_commit (a no-op on systems that commit on first touch).
+ * Systems that cannot decommit part of a mapping say so through
+ * mica_os_can_decommit.
  *
  * None of these functions may call malloc: they run while the allocator is
  * in the middle of its own bookkeeping.
@@ -30,6 +32,14 @@ void *mica_os_map(size_t size, size_t align, size_t offset);
 
 /* Give back a range obtained from mica_os_map (or a page-aligned part of one). */
 void mica_os_unmap(void *p, size_t size);
+
+/*
+ * Whether mica_os_decommit can give back the memory of any page-aligned
+ * part of a mapping.  When it cannot (Mica, until the kernel has such a
+ * call), the allocator never decommits: free pages stay committed while
+ * their segment lives, and memory goes back by unmapping whole segments.
+ */
+bool mica_os_can_decommit(void);
 
 /* Drop the physical memory behind a page-aligned range; it stays reserved. */
 void mica_os_decommit(void *p, size_t size);

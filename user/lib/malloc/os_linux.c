@@ -92,6 +92,11 @@ void mica_os_unmap(void *p, size_t size)
         mica_os_fatal("mica malloc: munmap failed\n");
 }
 
+bool mica_os_can_decommit(void)
+{
+    return true;
+}
+
 void mica_os_decommit(void *p, size_t size)
 {
     /* Failure only means the memory stays resident; nothing to undo. */

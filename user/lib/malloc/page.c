@@ -235,12 +235,56 @@ void mica_page_free(page_t *pg)
     mica_segment_page_release(pg);
 }
 
+/* The only page of its bin, empty: kept so malloc need not build a page. */
+static bool page_idle(heap_t *h, page_t *pg)
+{
+    queue_t *q = page_queue(h, pg);
+    return pg->used == 0 && !pg->in_full && q->first == pg && q->last == pg;
+}
+
+#define SEGMENT_BUSY UINT64_MAX
+
+/*
+ * The idle pages of pg's segment other than pg, one bit each, or
+ * SEGMENT_BUSY when some other page of it holds blocks.
+ */
+static uint64_t segment_idle_pages(segment_t *s, page_t *pg)
+{
+    uint64_t idle = 0;
+    for (size_t i = 0; i < s->page_count; i++) {
+        page_t *p = &s->pages[i];
+        if (p == pg || !p->in_use)
+            continue;
+        if (!page_idle(s->heap, p))
+            return SEGMENT_BUSY;
+        idle |= (uint64_t)1 << i;
+    }
+    return idle;
+}
+
+/*
+ * pg just became empty.  It stays when it is the only page of its bin.
+ * Without decommit (mica_os_can_decommit) an idle page keeps its whole
+ * segment's memory, so there it stays only while another page of the
+ * segment holds blocks; otherwise it goes, and every idle page of the
+ * segment with it, so that the segment goes.  (Idle pages are alone in
+ * their queue: no caller walking a queue holds one as its next page.)
+ */
 void mica_page_retire(page_t *pg)
 {
-    heap_t *h = ptr_segment(pg)->heap;
-    queue_t *q = page_queue(h, pg);
-    if (!pg->in_full && q->first == pg && q->last == pg)
+    segment_t *s = ptr_segment(pg);
+    bool keep = page_idle(s->heap, pg);
+    uint64_t idle = 0;
+    if (!mica_os_can_decommit() &&
+        (idle = segment_idle_pages(s, pg)) != SEGMENT_BUSY)
+        keep = false;
+    if (keep)
         return;
+    while (idle != 0 && idle != SEGMENT_BUSY) {
+        unsigned i = (unsigned)__builtin_ctzll(idle);
+        idle &= idle - 1;
+        mica_page_free(&s->pages[i]);
+    }
     mica_page_free(pg);
 }
 

@@ -19,6 +19,9 @@
  *     segments keep their memory while they number at most a quarter of
  *     the segments in use (or CACHE_COMMITTED), the rest are decommitted,
  *     and beyond the cache segments are unmapped;
+ *   - on a system that cannot decommit part of a mapping (Mica, see
+ *     mica_os_can_decommit) free pages stay committed while their segment
+ *     lives, and cached segments beyond the committed limit are unmapped;
  *   - huge blocks are unmapped by free, whichever thread calls it.
  *
  * At thread exit (heap.c) a heap's segments that still hold live blocks are
@@ -146,13 +149,25 @@ static bool cache_push(segment_t *s)
     size_t committed = 0, limit = cache_committed_limit(n);
     for (size_t i = 0; i < n; i++)
         committed += cache_committed[i];
-    for (size_t i = 0; i < n && committed > limit; i++) {
-        if (cache_committed[i]) {
+    for (size_t i = 0; i < n && committed > limit;) {
+        if (!cache_committed[i]) {
+            i++;
+        } else if (mica_os_can_decommit()) {
             mica_os_decommit(cache[i], SEGMENT_SIZE);
             cache_committed[i] = false;
             committed--;
+            i++;
+        } else {
+            /* no decommit: unmapping is the only way to give it back */
+            mica_os_unmap(cache[i], SEGMENT_SIZE);
+            stats_add(-1, -(long)SEGMENT_SIZE);
+            cache[i] = cache[n - 1];
+            cache_committed[i] = cache_committed[n - 1];
+            committed--;
+            n--;
         }
     }
+    atomic_store_explicit(&cache_count, n, memory_order_relaxed);
     spin_unlock(&cache_lock);
     return added;
 }
@@ -359,7 +374,8 @@ void mica_segment_page_release(page_t *pg)
     }
     h->dirty_bytes += (size_t)1 << s->page_shift;
     s->dirty_free++;
-    if (!h->exiting && h->dirty_bytes > DIRTY_MIN &&
+    if (!h->exiting && mica_os_can_decommit() &&
+        h->dirty_bytes > DIRTY_MIN &&
         h->dirty_bytes > h->page_bytes / DIRTY_SHARE)
         for (segment_t *x = h->all; x != NULL; x = x->all_next)
             segment_purge(x);
