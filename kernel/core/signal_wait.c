@@ -7,6 +7,19 @@
 #include "waitq.h"
 
 static struct waitq signal_waiters = WAITQ_INIT;
+static uint64_t signal_gen;         /* bumped before every wake */
+static spinlock_t wait_gate = SPINLOCK_INIT;
+
+/* A many-object waiter compares the generation under wait_gate and then
+ * queues; passing through the gate after the bump orders this wake after
+ * any such waiter has queued. */
+static void wake_all(void)
+{
+    __atomic_add_fetch(&signal_gen, 1, __ATOMIC_SEQ_CST);
+    irqflags_t f = spin_lock_irqsave(&wait_gate);
+    spin_unlock_irqrestore(&wait_gate, f);
+    waitq_wake(&signal_waiters, -1, 0);
+}
 
 void object_signal(struct object *o, mica_signals_t clear, mica_signals_t set)
 {
@@ -16,14 +29,14 @@ void object_signal(struct object *o, mica_signals_t clear, mica_signals_t set)
     bool changed = o->signals != old;
     spin_unlock_irqrestore(&o->lock, f);
     if (changed)
-        waitq_wake(&signal_waiters, -1, 0);
+        wake_all();
 }
 
 void object_wait_kick(struct object *o)
 {
     irqflags_t f = spin_lock_irqsave(&o->lock);   /* order with waiters */
     spin_unlock_irqrestore(&o->lock, f);
-    waitq_wake(&signal_waiters, -1, 0);
+    wake_all();
 }
 
 int object_wait_signals(struct object *o, mica_signals_t want,
@@ -59,5 +72,43 @@ int object_wait_signals_while(struct object *o, mica_signals_t want,
                 *observed = __atomic_load_n(&o->signals, __ATOMIC_RELAXED);
             return (observed && (*observed & want)) ? 0 : r;
         }
+    }
+}
+
+/* Sleep until a signal changes anywhere after generation `gen` was read,
+ * or the deadline, or a kill.  The generation is compared with the
+ * scheduler lock held, after which no wake can be missed. */
+static int wait_after(uint64_t gen, uint64_t deadline)
+{
+    irqflags_t f = arch_irq_save();
+    spin_lock(&wait_gate);
+    if (__atomic_load_n(&signal_gen, __ATOMIC_SEQ_CST) != gen) {
+        spin_unlock(&wait_gate);
+        arch_irq_restore(f);
+        return 0;
+    }
+    return waitq_wait(&signal_waiters, &wait_gate, f, deadline);
+}
+
+int object_wait_many(struct object *const *objs, const mica_signals_t *want,
+                     mica_signals_t *seen, unsigned n, uint64_t deadline,
+                     bool (*still)(unsigned i, void *ctx), void *ctx)
+{
+    for (;;) {
+        uint64_t gen = __atomic_load_n(&signal_gen, __ATOMIC_SEQ_CST);
+        bool any = false;
+        for (unsigned i = 0; i < n; i++) {
+            seen[i] = __atomic_load_n(&objs[i]->signals, __ATOMIC_ACQUIRE);
+            any |= (seen[i] & want[i]) != 0;
+            if (still && !still(i, ctx))
+                return ERR_CANCELED;
+        }
+        if (any)
+            return 0;
+        if (deadline && clock_ns() >= deadline)
+            return ERR_TIMED_OUT;
+        int r = wait_after(gen, deadline);
+        if (r == ERR_CANCELED || r == ERR_TIMED_OUT)
+            return r;
     }
 }

@@ -209,6 +209,57 @@ int64_t sys_object_wait_one(uint64_t h, uint64_t want, uint64_t deadline,
     return err;
 }
 
+struct many_check {
+    struct handle_table *t;
+    const struct mica_wait_item *items;
+    struct object *const *objs;
+};
+
+static bool many_still(unsigned i, void *ctx)
+{
+    struct many_check *c = ctx;
+    struct handle_check hc = { c->t, c->items[i].handle, c->objs[i] };
+    return handle_still_names(&hc);
+}
+
+/* Wait on up to MICA_WAIT_MANY_MAX handles at once (RIGHT_WAIT on each):
+ * returns when any has a wanted signal, with every item's `pending` set.
+ * A handle closed meanwhile ends the wait with ERR_CANCELED. */
+int64_t sys_object_wait_many(uint64_t uitems, uint64_t count,
+                             uint64_t deadline, uint64_t a3, uint64_t a4,
+                             uint64_t a5)
+{
+    UNUSED_ARGS(a3, a4, a5);
+    struct mica_wait_item items[MICA_WAIT_MANY_MAX];
+    struct object *objs[MICA_WAIT_MANY_MAX];
+    mica_signals_t want[MICA_WAIT_MANY_MAX], seen[MICA_WAIT_MANY_MAX];
+    if (count == 0 || count > MICA_WAIT_MANY_MAX)
+        return ERR_OUT_OF_RANGE;
+    if (copy_from_user(items, uitems, count * sizeof(items[0])))
+        return ERR_FAULT;
+    unsigned got = 0;
+    int err = 0;
+    for (; got < count && !err; got++) {
+        err = get(items[got].handle, OBJ_NONE, RIGHT_WAIT, &objs[got]);
+        want[got] = items[got].waitfor;
+    }
+    if (err)
+        got--;                          /* the failed one holds nothing */
+    if (!err) {
+        struct many_check mc = { my_handles(), items, objs };
+        err = object_wait_many(objs, want, seen, (unsigned)count, deadline,
+                               many_still, &mc);
+        for (unsigned i = 0; i < count; i++)
+            items[i].pending = seen[i];
+    }
+    for (unsigned i = 0; i < got; i++)
+        object_unref(objs[i]);
+    if ((err == 0 || err == ERR_TIMED_OUT) &&
+        copy_to_user(uitems, items, count * sizeof(items[0])))
+        return ERR_FAULT;
+    return err;
+}
+
 int64_t sys_object_signal(uint64_t h, uint64_t clear, uint64_t set,
                                  uint64_t a3, uint64_t a4, uint64_t a5)
 {

@@ -30,6 +30,13 @@ int object_wait_signals_while(struct object *o, mica_signals_t want,
                               uint64_t deadline, mica_signals_t *observed,
                               bool (*still)(void *ctx), void *ctx);
 
+/* Wait until any objs[i] has a signal of want[i]; seen[i] gets each
+ * object's signals.  still(i, ctx) (optional) must stay true for each
+ * object, else ERR_CANCELED.  Returns 0, ERR_TIMED_OUT or ERR_CANCELED. */
+int object_wait_many(struct object *const *objs, const mica_signals_t *want,
+                     mica_signals_t *seen, unsigned n, uint64_t deadline,
+                     bool (*still)(unsigned i, void *ctx), void *ctx);
+
 /* Wake o's waiters so they re-check their condition. */
 void object_wait_kick(struct object *o);
 

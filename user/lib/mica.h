@@ -51,6 +51,9 @@ static inline int mica_object_wait_one(mica_handle_t h, mica_signals_t want,
                                        uint64_t deadline,
                                        mica_signals_t *observed)
 { return MICA_CALL(MICA_SYS_object_wait_one, h, want, deadline, observed, 0, 0); }
+static inline int mica_object_wait_many(struct mica_wait_item *items,
+                                        size_t count, uint64_t deadline)
+{ return MICA_CALL(MICA_SYS_object_wait_many, items, count, deadline, 0, 0, 0); }
 static inline int mica_object_signal(mica_handle_t h, mica_signals_t clear,
                                      mica_signals_t set)
 { return MICA_CALL(MICA_SYS_object_signal, h, clear, set, 0, 0, 0); }

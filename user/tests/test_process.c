@@ -369,3 +369,39 @@ UTEST(process_remap_reaches_every_cpu)
     mica_object_wait_one(p, SIGNAL_TERMINATED, 0, NULL);
     mica_handle_close(p);
 }
+
+UTEST(process_wait_many)
+{
+    mica_handle_t p[3];
+    for (int i = 0; i < 3; i++)
+        UASSERT(spawn(code_spin, sizeof(code_spin), &p[i]) == OK);
+    struct mica_wait_item it[3];
+    for (int i = 0; i < 3; i++)
+        it[i] = (struct mica_wait_item){ p[i], SIGNAL_TERMINATED, 0 };
+    uint64_t now;
+    mica_clock_get(&now);
+    UEXPECT(mica_object_wait_many(it, 3, now + 20000000) == ERR_TIMED_OUT);
+    UEXPECT(it[0].pending == 0 && it[1].pending == 0 && it[2].pending == 0);
+    UEXPECT(mica_process_kill(p[1], 5) == OK);
+    UEXPECT(mica_object_wait_many(it, 3, 0) == OK);
+    UEXPECT(it[1].pending & SIGNAL_TERMINATED);
+    UEXPECT(!(it[0].pending & SIGNAL_TERMINATED));
+    /* errors: counts, handles, rights, pointers */
+    UEXPECT(mica_object_wait_many(it, 0, 0) == ERR_OUT_OF_RANGE);
+    UEXPECT(mica_object_wait_many(it, MICA_WAIT_MANY_MAX + 1, 0) ==
+            ERR_OUT_OF_RANGE);
+    UEXPECT(mica_object_wait_many((void *)0xFFFFFFFF80100000ull, 1, 0) ==
+            ERR_FAULT);
+    struct mica_wait_item bad = { 0x12345, SIGNAL_TERMINATED, 0 };
+    UEXPECT(mica_object_wait_many(&bad, 1, 0) == ERR_BAD_HANDLE);
+    mica_handle_t nowait;
+    UASSERT(mica_handle_duplicate(p[0], RIGHT_READ, &nowait) == OK);
+    bad.handle = nowait;
+    UEXPECT(mica_object_wait_many(&bad, 1, 0) == ERR_ACCESS_DENIED);
+    mica_handle_close(nowait);
+    for (int i = 0; i < 3; i++) {
+        mica_process_kill(p[i], 0);
+        mica_object_wait_one(p[i], SIGNAL_TERMINATED, 0, NULL);
+        mica_handle_close(p[i]);
+    }
+}

@@ -23,6 +23,7 @@
     X(handle_transfer,             0x1006)     \
     X(object_wait_one,             0x1004)     \
     X(object_signal,               0x1005)     \
+    X(object_wait_many,            0x1007)     \
     X(process_create,              0x1010)     \
     X(process_exit,                0x1011)     \
     X(process_kill,                0x1012)     \
@@ -63,6 +64,14 @@ enum mica_syscall {
 #define MICA_VM_EXEC    (1u << 2)
 #define MICA_VM_FIXED   (1u << 8)
 #define MICA_VM_REPLACE (1u << 10)  /* with FIXED: atomically replace */
+
+/* object_wait_many items */
+struct mica_wait_item {
+    uint32_t handle;
+    uint32_t waitfor;       /* signals wanted */
+    uint32_t pending;       /* out: the object's signals */
+};
+#define MICA_WAIT_MANY_MAX 64
 
 /* process_create flags */
 #define MICA_PROCESS_LOG (1u << 0)  /* may write the kernel log (the caller must) */
