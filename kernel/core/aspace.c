@@ -440,3 +440,19 @@ int aspace_rw(struct aspace *as, vaddr_t va, void *buf, uint64_t len,
     }
     return 0;
 }
+
+/* The vmo and offset behind user address va, with a reference on the
+ * vmo (the key of a shared futex).  ERR_FAULT when nothing is mapped. */
+int aspace_vmo_at(struct aspace *as, vaddr_t va, struct vmo **v,
+                  uint64_t *off)
+{
+    spin_lock(&as->lock);
+    struct vm_mapping *m = find(as, va);
+    if (m) {
+        *v = m->vmo;
+        *off = m->offset + (va - m->start);
+        object_ref(&m->vmo->obj);
+    }
+    spin_unlock(&as->lock);
+    return m ? 0 : ERR_FAULT;
+}

@@ -1,8 +1,10 @@
 /*
  * futex.c - futex wait, wake and requeue.
  *
- * 64 buckets hashed by (address space, address), each with a lock and a
- * list of waiters.  A waiter takes its bucket lock, reads the user word
+ * 64 buckets hashed by the key, each with a lock and a list of waiters.
+ * A private futex's key is (address space, address); a shared one's is
+ * (vmo, offset), so processes mapping the same memory at any address
+ * meet on the same word.  A waiter takes its bucket lock, reads the user word
  * (the read may fault and resolve the fault: the bucket lock is a plain
  * spinlock held with interrupts on, and the fault path never takes it),
  * compares, and if equal queues itself and sleeps; the scheduler lock
@@ -22,8 +24,8 @@
 
 struct futex_waiter {
     struct thread *t;
-    struct aspace *as;
-    uint64_t addr;
+    const void *as;                 /* key: address space or vmo */
+    uint64_t addr;                  /* key: address or vmo offset */
     uint32_t bitset;
     struct waitq wq;
     struct futex_waiter *next;
@@ -36,7 +38,7 @@ struct bucket {
 
 static struct bucket buckets[FUTEX_BUCKETS];
 
-static struct bucket *bucket_of(struct aspace *as, uint64_t addr)
+static struct bucket *bucket_of(const void *as, uint64_t addr)
 {
     uint64_t h = ((uintptr_t)as >> 6) ^ (addr >> 2);
     h ^= h >> 17;
@@ -53,13 +55,13 @@ static void unlink_waiter(struct bucket *b, struct futex_waiter *w)
         *pp = w->next;
 }
 
-int futex_wait(struct aspace *as, uint64_t uaddr, uint32_t val,
+int futex_wait(const struct futex_key *k, uint64_t uaddr, uint32_t val,
                uint64_t deadline, uint32_t bitset)
 {
     if ((uaddr & 3) || !bitset)
         return ERR_INVALID_ARGS;
-    struct bucket *b = bucket_of(as, uaddr);
-    struct futex_waiter w = { thread_current(), as, uaddr, bitset,
+    struct bucket *b = bucket_of(k->obj, k->off);
+    struct futex_waiter w = { thread_current(), k->obj, k->off, bitset,
                               WAITQ_INIT, NULL };
     uint32_t cur;
     spin_lock(&b->lock);
@@ -82,10 +84,12 @@ int futex_wait(struct aspace *as, uint64_t uaddr, uint32_t val,
     return r;
 }
 
-int futex_wake(struct aspace *as, uint64_t uaddr, int n, uint32_t bitset)
+int futex_wake(const struct futex_key *k, int n, uint32_t bitset)
 {
-    if (uaddr & 3)
+    if (k->off & 3)
         return ERR_INVALID_ARGS;
+    const void *as = k->obj;
+    uint64_t uaddr = k->off;
     struct bucket *b = bucket_of(as, uaddr);
     int woken = 0;
     spin_lock(&b->lock);
@@ -103,12 +107,13 @@ int futex_wake(struct aspace *as, uint64_t uaddr, int n, uint32_t bitset)
     return woken;
 }
 
-int futex_requeue(struct aspace *as, uint64_t uaddr, int n, uint64_t uaddr2,
-                  int n2, bool cmp, uint32_t val)
+int futex_requeue(const struct futex_key *k1, uint64_t uaddr, int n,
+                  const struct futex_key *k2, int n2, bool cmp, uint32_t val)
 {
-    if ((uaddr | uaddr2) & 3)
+    if ((uaddr | k1->off | k2->off) & 3)
         return ERR_INVALID_ARGS;
-    struct bucket *b1 = bucket_of(as, uaddr), *b2 = bucket_of(as, uaddr2);
+    struct bucket *b1 = bucket_of(k1->obj, k1->off);
+    struct bucket *b2 = bucket_of(k2->obj, k2->off);
     struct bucket *lo = b1 < b2 ? b1 : b2, *hi = b1 < b2 ? b2 : b1;
     spin_lock(&lo->lock);
     if (hi != lo)
@@ -123,7 +128,7 @@ int futex_requeue(struct aspace *as, uint64_t uaddr, int n, uint64_t uaddr2,
     int woken = 0, moved = 0;
     while (!r && *pp) {
         struct futex_waiter *w = *pp;
-        if (w->as != as || w->addr != uaddr) {
+        if (w->as != k1->obj || w->addr != k1->off) {
             pp = &w->next;
             continue;
         }
@@ -131,7 +136,8 @@ int futex_requeue(struct aspace *as, uint64_t uaddr, int n, uint64_t uaddr2,
         if (woken < n) {
             woken += waitq_wake(&w->wq, 1, 0);
         } else if (moved < n2) {
-            w->addr = uaddr2;
+            w->as = k2->obj;
+            w->addr = k2->off;
             w->next = b2->head;
             b2->head = w;
             moved++;

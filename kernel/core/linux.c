@@ -144,52 +144,108 @@ static int64_t sleep_for(uint64_t ureq, bool absolute)
     return r == ERR_TIMED_OUT ? 0 : -LX_EINTR;
 }
 
+#define FUTEX_PRIVATE_FLAG 128
+
+/* The key of the futex word at uaddr: private (address space, address),
+ * or shared (vmo, offset, with a reference the caller drops). */
+static int futex_key_of(uint64_t uaddr, bool private, struct futex_key *k,
+                        struct vmo **ref)
+{
+    struct aspace *as = process_current()->aspace;
+    *ref = NULL;
+    if (private) {
+        *k = (struct futex_key){ as, uaddr };
+        return 0;
+    }
+    uint64_t off;
+    int r = aspace_vmo_at(as, uaddr, ref, &off);
+    if (!r)
+        *k = (struct futex_key){ *ref, off };
+    return r;
+}
+
+static int64_t futex_deadline(int cmd, uint64_t uts, uint64_t *deadline)
+{
+    *deadline = 0;
+    if ((cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET) || !uts)
+        return 0;
+    int64_t ts[2];
+    if (copy_from_user(ts, uts, sizeof(ts)))
+        return -LX_EFAULT;
+    if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+        return -LX_EINVAL;
+    *deadline = cmd == FUTEX_WAIT ? clock_ns() + timespec_ns(ts)
+                                  : timespec_ns(ts);
+    if (*deadline == 0)
+        *deadline = 1;
+    return 0;
+}
+
+static int futex_op(int cmd, const struct futex_key *k, uint64_t uaddr,
+                    uint64_t val, uint64_t deadline, uint64_t val2,
+                    const struct futex_key *k2, uint64_t val3)
+{
+    int n = (int)MIN(val, (uint64_t)INT32_MAX);
+    switch (cmd) {
+    case FUTEX_WAIT:
+        return futex_wait(k, uaddr, (uint32_t)val, deadline, ~0u);
+    case FUTEX_WAIT_BITSET:
+        return futex_wait(k, uaddr, (uint32_t)val, deadline, (uint32_t)val3);
+    case FUTEX_WAKE:
+        return futex_wake(k, n, ~0u);
+    case FUTEX_WAKE_BITSET:
+        return futex_wake(k, n, (uint32_t)val3);
+    default:                            /* REQUEUE, CMP_REQUEUE */
+        return futex_requeue(k, uaddr, n, k2,
+                             (int)MIN(val2, (uint64_t)INT32_MAX),
+                             cmd == FUTEX_CMP_REQUEUE, (uint32_t)val3);
+    }
+}
+
 static int64_t lx_futex(uint64_t uaddr, uint64_t op, uint64_t val,
                         uint64_t uts, uint64_t uaddr2, uint64_t val3)
 {
-    struct aspace *as = process_current()->aspace;
-    uint64_t deadline = 0;
     int cmd = (int)(op & FUTEX_CMD_MASK);
-    if ((cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) && uts) {
-        int64_t ts[2];
-        if (copy_from_user(ts, uts, sizeof(ts)))
-            return -LX_EFAULT;
-        if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
-            return -LX_EINVAL;
-        deadline = cmd == FUTEX_WAIT ? clock_ns() + timespec_ns(ts)
-                                     : timespec_ns(ts);
-        if (deadline == 0)
-            deadline = 1;
-    }
-    int r;
-    switch (cmd) {
-    case FUTEX_WAIT:
-        r = futex_wait(as, uaddr, (uint32_t)val, deadline, ~0u);
-        break;
-    case FUTEX_WAIT_BITSET:
-        r = futex_wait(as, uaddr, (uint32_t)val, deadline, (uint32_t)val3);
-        break;
-    case FUTEX_WAKE:
-        r = futex_wake(as, uaddr, (int)MIN(val, (uint64_t)INT32_MAX), ~0u);
-        break;
-    case FUTEX_WAKE_BITSET:
-        r = futex_wake(as, uaddr, (int)MIN(val, (uint64_t)INT32_MAX),
-                       (uint32_t)val3);
-        break;
-    case FUTEX_REQUEUE:
-    case FUTEX_CMP_REQUEUE:
-        r = futex_requeue(as, uaddr, (int)MIN(val, (uint64_t)INT32_MAX),
-                          uaddr2, (int)MIN(uts, (uint64_t)INT32_MAX),
-                          cmd == FUTEX_CMP_REQUEUE, (uint32_t)val3);
-        break;
-    default:
+    bool private = op & FUTEX_PRIVATE_FLAG;
+    bool requeue = cmd == FUTEX_REQUEUE || cmd == FUTEX_CMP_REQUEUE;
+    if (cmd != FUTEX_WAIT && cmd != FUTEX_WAKE && cmd != FUTEX_WAIT_BITSET &&
+        cmd != FUTEX_WAKE_BITSET && !requeue)
         return -LX_ENOSYS;
-    }
+    uint64_t deadline;
+    int64_t e = futex_deadline(cmd, uts, &deadline);
+    if (e)
+        return e;
+    struct futex_key k, k2 = { 0, 0 };
+    struct vmo *ref = NULL, *ref2 = NULL;
+    int r = futex_key_of(uaddr, private, &k, &ref);
+    if (!r && requeue)
+        r = futex_key_of(uaddr2, private, &k2, &ref2);
+    if (!r)
+        r = futex_op(cmd, &k, uaddr, val, deadline, uts, &k2, val3);
+    if (ref)
+        object_unref(&ref->obj);
+    if (ref2)
+        object_unref(&ref2->obj);
     if (r == ERR_SHOULD_WAIT)
         return -LX_EAGAIN;
     if (r == ERR_CANCELED)
         return -LX_EINTR;
     return r < 0 ? err(r) : r;
+}
+
+/* A thread's exit wakes its child-tid word both ways: musl waits on it
+ * as a private futex, other code may wait on it shared. */
+void linux_clear_child_tid_wake(struct aspace *as, uint64_t uaddr)
+{
+    struct futex_key k = { as, uaddr };
+    futex_wake(&k, 1, ~0u);
+    struct vmo *v;
+    uint64_t off;
+    if (aspace_vmo_at(as, uaddr, &v, &off) == 0) {
+        struct futex_key ks = { v, off };
+        futex_wake(&ks, 1, ~0u);
+        object_unref(&v->obj);
+    }
 }
 
 /* Without a personality server a process has no signals: every mask is

@@ -22,7 +22,7 @@
 #include "thread.h"
 #include "process.h"
 #include "waitq.h"
-#include "futex.h"
+#include "linux_abi.h"
 #include "syscall.h"
 #include "uaccess.h"
 
@@ -238,7 +238,7 @@ static noreturn void thread_exit_user(struct thread *t)
     if (t->clear_child_tid && t->proc && t->proc->aspace) {
         uint32_t zero = 0;
         if (!copy_to_user(t->clear_child_tid, &zero, sizeof(zero)))
-            futex_wake(t->proc->aspace, t->clear_child_tid, 1, ~0u);
+            linux_clear_child_tid_wake(t->proc->aspace, t->clear_child_tid);
     }
     thread_exit_current();
 }

@@ -5,6 +5,8 @@
 #ifndef MICA_LINUX_ABI_H
 #define MICA_LINUX_ABI_H
 
+#include "types.h"
+
 enum {
     LX_write = 1, LX_mmap = 9, LX_mprotect = 10, LX_munmap = 11, LX_brk = 12,
     LX_rt_sigprocmask = 14, LX_ioctl = 16, LX_writev = 20,
@@ -20,5 +22,9 @@ int64_t linux_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags,
 int64_t linux_munmap(uint64_t addr, uint64_t len);
 int64_t linux_mprotect(uint64_t addr, uint64_t len, uint64_t prot);
 int64_t linux_clone(struct trap_frame *tf);
+
+struct aspace;
+/* Wake a waiter on an exiting thread's child-tid word. */
+void linux_clear_child_tid_wake(struct aspace *as, uint64_t uaddr);
 
 #endif

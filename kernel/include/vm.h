@@ -98,6 +98,9 @@ int aspace_clone(struct aspace *as, struct kmem_account *acct,
 /* Resolve a fault at va; 0 when the access may be retried. */
 int aspace_fault(struct aspace *as, vaddr_t va, bool write, bool exec);
 void aspace_activate(struct aspace *as);
+/* The vmo (referenced) and offset mapped at va, or ERR_FAULT. */
+int aspace_vmo_at(struct aspace *as, vaddr_t va, struct vmo **v,
+                  uint64_t *off);
 /* Copy to/from another address space (through its mappings). */
 int aspace_rw(struct aspace *as, vaddr_t va, void *buf, uint64_t len,
               bool write);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -112,4 +113,55 @@ UTEST(pthreads_futex_stress)
     for (int i = 0; i < 4; i++)
         UEXPECT(pthread_join(t[i], NULL) == 0);
     UEXPECT(got == 500);
+}
+
+/* A futex word seen at two addresses (one vmo mapped twice): shared
+ * futexes meet by (memory object, offset), private ones by address. */
+static volatile uint32_t *word_a, *word_b;
+static volatile int shared_woken;
+
+static void *shared_waiter(void *arg)
+{
+    long r = syscall(SYS_futex, word_a, 0 /* FUTEX_WAIT, shared */, 0, NULL,
+                     NULL, 0);
+    shared_woken = r == 0 ? 1 : -1;
+    (void)arg;
+    return NULL;
+}
+
+UTEST(futex_shared_by_memory_not_address)
+{
+    mica_handle_t v, self = mica_process_self();
+    uint64_t a = 0, b = 0;
+    UASSERT(mica_vmo_create(4096, &v) == OK);
+    UASSERT(mica_vm_map(self, v, 0, 4096, MICA_VM_READ | MICA_VM_WRITE,
+                        &a) == OK);
+    UASSERT(mica_vm_map(self, v, 0, 4096, MICA_VM_READ | MICA_VM_WRITE,
+                        &b) == OK);
+    UASSERT(a != b);
+    word_a = (volatile uint32_t *)a;
+    word_b = (volatile uint32_t *)b;
+    *word_a = 0;
+    shared_woken = 0;
+    pthread_t t;
+    UASSERT(pthread_create(&t, NULL, shared_waiter, NULL) == 0);
+    struct timespec d = { 0, 20000000 };
+    nanosleep(&d, NULL);                        /* it is waiting now */
+    /* a private wake at the other address reaches nobody */
+    UEXPECT(syscall(SYS_futex, word_b, 1 | 128, 1, NULL, NULL, 0) == 0);
+    UEXPECT(shared_woken == 0);
+    /* a shared wake at the other address wakes it */
+    long woken = 0;
+    for (int i = 0; i < 100 && woken == 0; i++) {
+        woken = syscall(SYS_futex, word_b, 1 /* FUTEX_WAKE, shared */, 1,
+                        NULL, NULL, 0);
+        if (!woken)
+            nanosleep(&d, NULL);
+    }
+    UEXPECT(woken == 1);
+    UEXPECT(pthread_join(t, NULL) == 0);
+    UEXPECT(shared_woken == 1);
+    mica_vm_unmap(self, a, 4096);
+    mica_vm_unmap(self, b, 4096);
+    mica_handle_close(v);
 }
