@@ -405,3 +405,45 @@ UTEST(process_wait_many)
         mica_handle_close(p[i]);
     }
 }
+
+/* process_create(name = its own code, 1, &stack[-8], MICA_PROCESS_LOG),
+ * then exit_group(status): a process without the log capability asking
+ * to pass it on */
+static const uint8_t code_create_log[] = {
+    0xb8, 0x10, 0x10, 0, 0, 0xbf, 0, 0, 0x40, 0, 0xbe, 1, 0, 0, 0,
+    0x48, 0x8d, 0x54, 0x24, 0xf8, 0x41, 0xba, 1, 0, 0, 0, 0x0f, 0x05,
+    0x89, 0xc7, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05 };
+
+UTEST(process_new_call_errors)
+{
+    mica_handle_t p, q, dead;
+    int code = 0;
+    /* process_create flags */
+    UEXPECT(mica_process_create_flags("x", 1, &p, 2) == ERR_INVALID_ARGS);
+    UEXPECT(run_to_end(code_create_log, sizeof(code_create_log), &code) ==
+            OK);
+    UEXPECT(code == ERR_ACCESS_DENIED);
+    /* process_clone */
+    UASSERT(spawn(code_spin, sizeof(code_spin), &p) == OK);
+    UEXPECT(mica_process_clone(p, "0123456789abcdef0123456789abcdef", 32,
+                               &q) == ERR_OUT_OF_RANGE);
+    UEXPECT(mica_process_clone(p, (void *)0xFFFFFFFF80100000ull, 4, &q) ==
+            ERR_FAULT);
+    UEXPECT(mica_process_clone(0x12345, "c", 1, &q) == ERR_BAD_HANDLE);
+    mica_handle_t v;
+    UASSERT(mica_vmo_create(4096, &v) == OK);
+    UEXPECT(mica_process_clone(v, "c", 1, &q) == ERR_WRONG_TYPE);
+    UEXPECT(mica_process_clone(p, "c", 1, (void *)0xFFFFFFFF80100000ull) ==
+            ERR_FAULT);
+    UASSERT(mica_process_create("d", 1, &dead) == OK);
+    UEXPECT(mica_process_kill(dead, 0) == OK);
+    UEXPECT(mica_object_wait_one(dead, SIGNAL_TERMINATED, 0, NULL) == OK);
+    UEXPECT(mica_process_clone(dead, "c", 1, &q) == ERR_BAD_STATE);
+    /* thread_set_affinity on a bad handle */
+    UEXPECT(mica_thread_set_affinity(0x12345, 1) == ERR_BAD_HANDLE);
+    mica_process_kill(p, 0);
+    mica_object_wait_one(p, SIGNAL_TERMINATED, 0, NULL);
+    mica_handle_close(p);
+    mica_handle_close(dead);
+    mica_handle_close(v);
+}
