@@ -29,6 +29,10 @@ static void process_destroy(struct object *o)
         object_unref(&p->handles->obj);
     if (p->aspace)
         aspace_put(p->aspace);
+    if (p->creator) {
+        kmem_uncharge(&p->creator->acct, PROCESS_KMEM);
+        object_unref(&p->creator->obj);
+    }
     kfree(p);
 }
 
@@ -53,12 +57,21 @@ static const struct object_ops process_ops = {
 int process_create(const char *name, uint64_t kmem_limit,
                    struct process **out)
 {
+    struct process *creator = process_current();
+    if (creator && kmem_charge(&creator->acct, PROCESS_KMEM))
+        return ERR_NO_MEMORY;
     struct process *p = kzalloc(sizeof(*p));
     if (!p || kmem_should_fail()) {
         kfree(p);
+        if (creator)
+            kmem_uncharge(&creator->acct, PROCESS_KMEM);
         return ERR_NO_MEMORY;
     }
     object_init(&p->obj, OBJ_PROCESS, &process_ops);
+    if (creator) {                      /* its cost stays on the creator */
+        p->creator = creator;
+        object_ref(&creator->obj);
+    }
     kmem_account_init(&p->acct, kmem_limit);
     ksnprintf(p->name, sizeof(p->name), "%s", name ? name : "?");
     int err = handle_table_create(&p->acct, PROCESS_HANDLES_DEFAULT,

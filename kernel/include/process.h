@@ -21,6 +21,9 @@
 #define PROCESS_NAME_MAX 32
 #define PROCESS_KMEM_DEFAULT (256ull << 20)
 #define PROCESS_HANDLES_DEFAULT 4096
+/* What making a process costs its creator's account (the process, its
+ * first table pages), so no process can make processes without bound. */
+#define PROCESS_KMEM (8192 + 4096)
 
 enum process_state { PROC_ALIVE, PROC_DYING, PROC_DEAD };
 
@@ -38,6 +41,7 @@ struct process {
     int exit_code;
     bool log_cap;                   /* may write the kernel log */
     bool fail_inject;               /* its system calls see injected failures */
+    struct process *creator;        /* charged PROCESS_KMEM (referenced) */
 };
 
 int process_create(const char *name, uint64_t kmem_limit,
