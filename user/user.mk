@@ -47,9 +47,11 @@ $(INIT_ELF): $(INIT_SRCS) $(ULIB_SRCS) $(ULOADER_SRCS) $(UMALLOC_OBJS) $(UHDRS)
 # Test suites: one program per file of user/tests.
 SUITES := $(patsubst user/tests/%.c,$(UBUILD)/tests/%,$(wildcard user/tests/*.c))
 
-$(UBUILD)/tests/%: user/tests/%.c user/lib/utest_main.c $(ULIB_SRCS) \
+UTEST_SRCS := user/lib/utest_main.c user/lib/testchild.c
+
+$(UBUILD)/tests/%: user/tests/%.c $(UTEST_SRCS) $(ULIB_SRCS) \
                    $(ULOADER_SRCS) $(UMALLOC_OBJS) $(UHDRS)
 	@mkdir -p $(@D)
 	@echo "  UCC   $@"
-	$(Q)$(UCC) $(UCFLAGS) $(ULOADER_FLAGS) -o $@ $< user/lib/utest_main.c \
+	$(Q)$(UCC) $(UCFLAGS) $(ULOADER_FLAGS) -o $@ $< $(UTEST_SRCS) \
 	    $(ULIB_SRCS) $(ULOADER_SRCS) $(UMALLOC_OBJS)

@@ -16,13 +16,12 @@
 #include <string.h>
 
 #include "mica.h"
+#include "testchild.h"
 #include "utest.h"
 
 #define KERNEL_PTR   ((void *)0xFFFFFFFF80100000ull)
 #define UNMAPPED_PTR ((void *)0x10000000000ull)
 #define PAST_TOP     0x00007FFFFFFFF000ull      /* the end of user space */
-#define CHILD_CODE   0x400000ull
-#define CHILD_STACK  0x7000000000ull
 #define MAX_HANDLES  4096                       /* a process's table */
 
 #define LX_ENOSYS 38
@@ -34,41 +33,12 @@ static const uint8_t code_spin[] = { 0xeb, 0xfe };
 static const uint8_t code_exit0[] = { 0xb8, 0xe7, 0, 0, 0, 0x31, 0xff,
                                       0x0f, 0x05, 0x0f, 0x0b };
 
-/* A child running `code` from CHILD_CODE (read+exec) with a stack; its
- * main thread's handle goes to *thread when asked for. */
 static int spawn(const uint8_t *code, size_t len, mica_handle_t *proc,
                  mica_handle_t *thread)
 {
-    mica_handle_t p, cv, sv, t;
-    uint64_t addr;
-    int err = mica_process_create("abi", 3, &p);
-    if (err)
-        return err;
-    if ((err = mica_vmo_create(4096, &cv)) ||
-        (err = mica_vmo_write(cv, code, 0, len)))
-        return err;
-    addr = CHILD_CODE;
-    err = mica_vm_map(p, cv, 0, 4096, MICA_VM_READ | MICA_VM_EXEC |
-                      MICA_VM_FIXED, &addr);
-    mica_handle_close(cv);
-    if (err || (err = mica_vmo_create(65536, &sv)))
-        return err;
-    addr = CHILD_STACK;
-    err = mica_vm_map(p, sv, 0, 65536, MICA_VM_READ | MICA_VM_WRITE |
-                      MICA_VM_FIXED, &addr);
-    mica_handle_close(sv);
-    if (err || (err = mica_thread_create(p, "main", 4, &t)))
-        return err;
-    err = mica_thread_start(t, CHILD_CODE, CHILD_STACK + 65536, 0, 0);
-    if (thread)
-        *thread = t;
-    else
-        mica_handle_close(t);
-    *proc = p;
-    return err;
+    return child_spawn(code, len, 0, proc, thread);
 }
 
-/* A process that has run and exited. */
 static int dead_process(mica_handle_t *p)
 {
     int err = spawn(code_exit0, sizeof(code_exit0), p, NULL);

@@ -1,20 +1,18 @@
 /*
  * test_process.c - in-system tests of processes, memory and faults.
  *
- * Child processes here run a few bytes of machine code copied into a vmo
- * and mapped at CHILD_CODE, with a small stack: enough to exit with a
- * code, fault, or spin until killed, without an ELF loader.
+ * Child processes here run a few bytes of machine code (testchild.h):
+ * enough to exit with a code, fault, or spin until killed, without an
+ * ELF loader.
  */
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "mica.h"
+#include "testchild.h"
 #include "utest.h"
 
-#define CHILD_CODE  0x400000ull
-#define CHILD_STACK 0x7000000000ull
 
 /* exit_group(7) */
 static const uint8_t code_exit7[] = { 0xb8, 0xe7, 0, 0, 0, 0xbf, 7, 0, 0, 0,
@@ -35,51 +33,12 @@ static const uint8_t code_touch[] = {
     0xc7, 0x00, 1, 0, 0, 0, 0xe2, 0xf2, 0xb8, 0xe7, 0, 0, 0, 0x31, 0xff,
     0x0f, 0x05 };
 
-/* A child running `code`; with `data`, a page of its own is mapped
- * read-only at DATA_PAGE before it starts. */
-#define DATA_PAGE 0x500000ull
-
-static int spawn_data(const uint8_t *code, size_t len, bool data,
-                      mica_handle_t *proc);
-
 static int spawn(const uint8_t *code, size_t len, mica_handle_t *proc)
 {
-    return spawn_data(code, len, false, proc);
+    return child_spawn(code, len, 0, proc, NULL);
 }
 
-static int spawn_data(const uint8_t *code, size_t len, bool data,
-                      mica_handle_t *proc)
-{
-    mica_handle_t p, cv, sv, t;
-    uint64_t addr;
-    int err = mica_process_create("child", 5, &p);
-    if (err)
-        return err;
-    if ((err = mica_vmo_create(4096, &cv)) ||
-        (err = mica_vmo_write(cv, code, 0, len)))
-        return err;
-    addr = CHILD_CODE;
-    err = mica_vm_map(p, cv, 0, 4096, MICA_VM_READ | MICA_VM_EXEC |
-                      MICA_VM_FIXED, &addr);
-    mica_handle_close(cv);
-    if (err || (err = mica_vmo_create(1 << 20, &sv)))
-        return err;
-    addr = CHILD_STACK;
-    err = mica_vm_map(p, sv, 0, 1 << 20, MICA_VM_READ | MICA_VM_WRITE |
-                      MICA_VM_FIXED, &addr);
-    mica_handle_close(sv);
-    if (!err && data && !(err = mica_vmo_create(4096, &cv))) {
-        addr = DATA_PAGE;
-        err = mica_vm_map(p, cv, 0, 4096, MICA_VM_READ | MICA_VM_FIXED, &addr);
-        mica_handle_close(cv);
-    }
-    if (err || (err = mica_thread_create(p, "main", 4, &t)))
-        return err;
-    err = mica_thread_start(t, CHILD_CODE, CHILD_STACK + (1 << 20), 0, 0);
-    mica_handle_close(t);
-    *proc = p;
-    return err;
-}
+#define DATA_PAGE CHILD_DATA_PAGE
 
 static int run_to_end(const uint8_t *code, size_t len, int *exit_code)
 {

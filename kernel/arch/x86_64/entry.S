@@ -13,6 +13,7 @@
  * non-canonical RIP would fault in ring 0 on Intel CPUs, with the user's
  * stack pointer already loaded.
  */
+#include "arch/x86_64/frame_asm.h"
 #include "arch/x86_64/gdt.h"
 
 #define PERCPU_KSTACK_TOP 8
@@ -31,21 +32,7 @@ syscall_entry:
     pushq   %rcx                        /* rip */
     pushq   $0                          /* error */
     pushq   $0x100                      /* "vector": a system call */
-    pushq   %rax
-    pushq   %rbx
-    pushq   %rcx
-    pushq   %rdx
-    pushq   %rsi
-    pushq   %rdi
-    pushq   %rbp
-    pushq   %r8
-    pushq   %r9
-    pushq   %r10
-    pushq   %r11
-    pushq   %r12
-    pushq   %r13
-    pushq   %r14
-    pushq   %r15
+    PUSH_GPRS
     movq    %rsp, %rdi
     pushq   17 * 8(%rsp)                /* frame record for backtraces */
     pushq   %rbp
@@ -56,21 +43,7 @@ syscall_entry:
     addq    $16, %rsp
     testl   %eax, %eax
     jnz     trap_return
-    popq    %r15
-    popq    %r14
-    popq    %r13
-    popq    %r12
-    popq    %r11
-    popq    %r10
-    popq    %r9
-    popq    %r8
-    popq    %rbp
-    popq    %rdi
-    popq    %rsi
-    popq    %rdx
-    popq    %rcx
-    popq    %rbx
-    popq    %rax
+    POP_GPRS
     movq    16(%rsp), %rcx              /* rip */
     movq    32(%rsp), %r11              /* rflags */
     movq    40(%rsp), %rsp              /* user stack */

@@ -6,6 +6,7 @@
  * The common path saves the general registers, swaps GS when the trap
  * came from user mode, calls trap_dispatch and returns with IRETQ.
  */
+#include "arch/x86_64/frame_asm.h"
     .altmacro
 
 .macro STUB n
@@ -35,21 +36,7 @@ isr_common:
     testb   $3, 24(%rsp)            /* CS of the interrupted code */
     jz      1f
     swapgs
-1:  pushq   %rax
-    pushq   %rbx
-    pushq   %rcx
-    pushq   %rdx
-    pushq   %rsi
-    pushq   %rdi
-    pushq   %rbp
-    pushq   %r8
-    pushq   %r9
-    pushq   %r10
-    pushq   %r11
-    pushq   %r12
-    pushq   %r13
-    pushq   %r14
-    pushq   %r15
+1:  PUSH_GPRS
     mov     %rsp, %rdi
     /* a frame record linking to the interrupted code, for backtraces */
     pushq   17 * 8(%rsp)            /* interrupted RIP */
@@ -60,21 +47,7 @@ isr_common:
     .global trap_return
 trap_return:                        /* rsp -> struct trap_frame */
     cli
-    popq    %r15
-    popq    %r14
-    popq    %r13
-    popq    %r12
-    popq    %r11
-    popq    %r10
-    popq    %r9
-    popq    %r8
-    popq    %rbp
-    popq    %rdi
-    popq    %rsi
-    popq    %rdx
-    popq    %rcx
-    popq    %rbx
-    popq    %rax
+    POP_GPRS
     testb   $3, 24(%rsp)
     jz      2f
     swapgs
