@@ -22,6 +22,7 @@
 #include "physmem.h"
 #include "pmm.h"
 #include "slab.h"
+#include "uaccess.h"
 #include "vm.h"
 
 int aspace_create(struct kmem_account *acct, struct aspace **out)
@@ -436,6 +437,66 @@ int aspace_rw(struct aspace *as, vaddr_t va, void *buf, uint64_t len,
             continue;                   /* unmapped meanwhile: fault again */
         va += n;
         buf = (char *)buf + n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* Only anonymous memory is pinned: its pages are counted in struct page.
+ * The pin is one more count, as a copy-on-write sharer would hold, so the
+ * page outlives the mapping even if it is unmapped or replaced now. */
+int aspace_pin(struct aspace *as, vaddr_t va, bool write, paddr_t *pa)
+{
+    if (va < USER_BASE || va >= USER_TOP)
+        return ERR_FAULT;
+    for (;;) {
+        spin_lock(&as->lock);
+        struct vm_mapping *m = find(as, va);
+        paddr_t p = 0;
+        uint32_t prot = 0;
+        bool ok = m && m->vmo->kind == VMO_ANON &&
+                  (m->prot & (write ? VM_WRITE : VM_READ)) &&
+                  arch_lookup(as, va, &p, &prot) &&
+                  (!write || (prot & VM_WRITE));
+        if (ok)
+            __atomic_add_fetch(&pmm_page(p)->refs, 1, __ATOMIC_ACQ_REL);
+        spin_unlock(&as->lock);
+        /* the page, without va's offset in it */
+        if (ok) {
+            *pa = p & ~(paddr_t)PAGE_MASK;
+            return 0;
+        }
+        if (!m || aspace_fault(as, va, write, false))
+            return ERR_FAULT;
+    }
+}
+
+void page_unpin(paddr_t pa)
+{
+    if (__atomic_sub_fetch(&pmm_page(pa)->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        pmm_free(pa, 0);
+}
+
+int aspace_copy_from_current(struct aspace *as, vaddr_t dst, uint64_t src,
+                             uint64_t len, bool *dst_bad)
+{
+    *dst_bad = false;
+    if (!user_range_ok(src, len))
+        return ERR_FAULT;
+    while (len > 0) {
+        uint64_t n = MIN(len, PAGE_SIZE - (dst & PAGE_MASK));
+        paddr_t pa;
+        if (aspace_pin(as, dst, true, &pa)) {
+            *dst_bad = true;
+            return ERR_FAULT;
+        }
+        char *k = (char *)phys_to_virt(pa) + (dst & PAGE_MASK);
+        size_t left = arch_copy_user(k, (const void *)src, n);
+        page_unpin(pa);
+        if (left)
+            return ERR_FAULT;
+        dst += n;
+        src += n;
         len -= n;
     }
     return 0;

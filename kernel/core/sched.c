@@ -237,6 +237,56 @@ int sched_block_locked(irqflags_t f)
     return r;
 }
 
+/* Run `next` in place of the current thread, which has just blocked:
+ * no run queue is touched.  Only when next may run here and nothing
+ * queued here is more urgent. */
+static bool may_hand_off(struct sched_cpu *sc, struct thread *next, int me)
+{
+    return next->state == THREAD_BLOCKED &&
+           (next->affinity & (1ull << me)) &&
+           rq_top_prio(&sc->rq) <= (int)next->prio;
+}
+
+int sched_block_handoff(struct thread *next, spinlock_t *held, irqflags_t f,
+                        uint64_t deadline)
+{
+    struct percpu *c = this_cpu();
+    struct sched_cpu *sc = c->sched;
+    struct thread *cur = c->current;
+    spin_lock(&sched_lock);
+    spin_unlock(held);
+    if (cur->kill_pending) {
+        if (next)
+            wakeup_locked(next, 0);
+        spin_unlock_irqrestore(&sched_lock, f);
+        return ERR_CANCELED;
+    }
+    sched_prepare_block_locked(deadline);
+    if (!next) {
+        schedule_locked();
+    } else if (may_hand_off(sc, next, (int)c->id)) {
+        waitq_remove_locked(next);
+        next->wait_result = 0;
+        next->deadline = 0;
+        next->state = THREAD_RUNNING;
+        next->cpu = (int)c->id;
+        next->slice_end = cur->slice_end;       /* the slice goes with it */
+        if (deadline)
+            program_timer(sc, next);
+        sc->switches++;
+        c->current = next;
+        arch_switch_prepare(cur, next);
+        arch_context_switch(&cur->arch.ctx_sp, next->arch.ctx_sp);
+    } else {
+        wakeup_locked(next, 0);
+        schedule_locked();
+    }
+    int r = cur->wait_result;
+    spin_unlock_irqrestore(&sched_lock, f);
+    reap();
+    return r;
+}
+
 static void sleeper_insert(struct sched_cpu *sc, struct thread *t)
 {
     struct thread **pp = &sc->sleepers;

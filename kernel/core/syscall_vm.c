@@ -226,6 +226,8 @@ int64_t sys_system_info(uint64_t uout, uint64_t a1, uint64_t a2, uint64_t a3,
         .live_threads = object_live_count(OBJ_THREAD),
         .live_vmos = object_live_count(OBJ_VMO),
         .cpus_online = cpus_online(),
+        .live_channels = object_live_count(OBJ_CHANNEL),
+        .live_ports = object_live_count(OBJ_PORT),
     };
     return copy_to_user(uout, &info, sizeof(info));
 }

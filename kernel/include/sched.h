@@ -47,6 +47,18 @@ void sched_yield(void);
  * with the lock released and interrupts restored. */
 int sched_block_locked(irqflags_t f);
 
+/* Block the current thread (deadline as for sched_prepare_block_locked)
+ * and wake `next`, a BLOCKED thread, with result 0 -- running it here at
+ * once, without the run queues, when its affinity allows and nothing
+ * more urgent is queued on this CPU (the IPC fast path).  `held` is a
+ * lock the caller holds, taken with spin_lock_irqsave (flags f); it is
+ * released once the current thread counts as blocked, so a wakeup
+ * cannot be lost.  Returns the current thread's wait result; a kill
+ * pending ends it with ERR_CANCELED before blocking.  With `next` NULL
+ * it just blocks. */
+int sched_block_handoff(struct thread *next, spinlock_t *held, irqflags_t f,
+                        uint64_t deadline);
+
 /* Sleep until `deadline_ns` (clock_ns); ERR_TIMED_OUT when it passes,
  * ERR_CANCELED if the thread was killed. */
 int sched_sleep_until(uint64_t deadline_ns);

@@ -105,6 +105,17 @@ int aspace_vmo_at(struct aspace *as, vaddr_t va, struct vmo **v,
 int aspace_rw(struct aspace *as, vaddr_t va, void *buf, uint64_t len,
               bool write);
 
+/* Pin the page behind user address va of `as` (faulted in; for `write`
+ * made private and writable), honouring the mapping's current rights:
+ * its struct page gains a reference, so an unmap on another CPU cannot
+ * free it under the caller.  ERR_FAULT when va may not be accessed so. */
+int aspace_pin(struct aspace *as, vaddr_t va, bool write, paddr_t *pa);
+void page_unpin(paddr_t pa);
+/* Copy len bytes from the current address space's user memory at src
+ * into `as` at dst, through pinned pages.  ERR_FAULT, with *dst_bad
+ * telling whose memory was at fault. */
+int aspace_copy_from_current(struct aspace *as, vaddr_t dst, uint64_t src,
+                             uint64_t len, bool *dst_bad);
 /* arch: page tables of user address spaces */
 int arch_aspace_init(struct aspace *as);
 void arch_aspace_destroy(struct aspace *as);

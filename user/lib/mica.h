@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <mica/errors.h>
+#include <mica/ipc.h>
 #include <mica/objects.h>
 #include <mica/rights.h>
 #include <mica/signals.h>
@@ -137,6 +138,48 @@ static inline int mica_system_info(struct mica_system_info *info)
 
 static inline int mica_debug_fail_inject(uint32_t one_in_n, uint64_t seed)
 { return MICA_CALL(MICA_SYS_debug_fail_inject, one_in_n, seed, 0, 0, 0, 0); }
+
+static inline int mica_channel_create(uint32_t flags, mica_handle_t out[2])
+{ return MICA_CALL(MICA_SYS_channel_create, flags, out, 0, 0, 0, 0); }
+static inline int mica_channel_write(mica_handle_t h, const void *bytes,
+                                     uint32_t num_bytes,
+                                     const mica_handle_t *handles,
+                                     uint32_t num_handles)
+{ return MICA_CALL(MICA_SYS_channel_write, h, bytes, num_bytes, handles,
+                   num_handles, 0); }
+static inline int mica_channel_read(mica_handle_t h, struct mica_msg_buf *buf)
+{ return MICA_CALL(MICA_SYS_channel_read, h, buf, 0, 0, 0, 0); }
+static inline int mica_channel_call(mica_handle_t h, const struct mica_msg *msg,
+                                    struct mica_msg_buf *reply,
+                                    uint64_t deadline)
+{ return MICA_CALL(MICA_SYS_channel_call, h, msg, reply, deadline, 0, 0); }
+static inline int mica_channel_reply_read(mica_handle_t h, uint64_t txid,
+                                          const struct mica_msg *reply,
+                                          struct mica_msg_buf *recv,
+                                          uint64_t deadline)
+{ return MICA_CALL(MICA_SYS_channel_reply_read, h, txid, reply, recv,
+                   deadline, 0); }
+static inline int mica_channel_bind(mica_handle_t h, mica_handle_t port,
+                                    uint64_t key)
+{ return MICA_CALL(MICA_SYS_channel_bind, h, port, key, 0, 0, 0); }
+static inline int mica_port_create(uint32_t flags, mica_handle_t *out)
+{ return MICA_CALL(MICA_SYS_port_create, flags, out, 0, 0, 0, 0); }
+static inline int mica_port_receive(mica_handle_t port,
+                                    struct mica_msg_buf *buf,
+                                    uint64_t deadline)
+{ return MICA_CALL(MICA_SYS_port_receive, port, buf, deadline, 0, 0, 0); }
+static inline int mica_reply_receive(mica_handle_t port, uint64_t txid,
+                                     const struct mica_msg *reply,
+                                     struct mica_msg_buf *recv,
+                                     uint64_t deadline)
+{ return MICA_CALL(MICA_SYS_reply_receive, port, txid, reply, recv,
+                   deadline, 0); }
+static inline int mica_port_wait(mica_handle_t port, uint64_t deadline,
+                                 struct mica_packet *out)
+{ return MICA_CALL(MICA_SYS_port_wait, port, deadline, out, 0, 0, 0); }
+static inline int mica_port_queue(mica_handle_t port,
+                                  const struct mica_packet *pkt)
+{ return MICA_CALL(MICA_SYS_port_queue, port, pkt, 0, 0, 0, 0); }
 
 mica_handle_t mica_process_self(void);
 mica_handle_t mica_startup_handle(void);

@@ -49,7 +49,18 @@
     X(clock_get,                   0x1050)     \
     X(nanosleep,                   0x1051)     \
     X(system_info,                 0x1060)     \
-    X(debug_fail_inject,           0x1061)
+    X(debug_fail_inject,           0x1061)     \
+    X(channel_create,              0x1070)     \
+    X(channel_write,               0x1071)     \
+    X(channel_read,                0x1072)     \
+    X(channel_call,                0x1073)     \
+    X(channel_reply_read,          0x1074)     \
+    X(channel_bind,                0x1075)     \
+    X(port_create,                 0x1078)     \
+    X(port_receive,                0x1079)     \
+    X(reply_receive,               0x107a)     \
+    X(port_wait,                   0x107b)     \
+    X(port_queue,                  0x107c)
 
 enum mica_syscall {
 #define MICA_SYSCALL_ENUM(name, num) MICA_SYS_##name = num,
@@ -97,6 +108,8 @@ struct mica_system_info {
     uint64_t live_vmos;
     uint32_t cpus_online;
     uint32_t pad;
+    uint64_t live_channels;         /* endpoints */
+    uint64_t live_ports;
 };
 
 #endif

@@ -1,0 +1,166 @@
+/*
+ * ipc.h - what channels (channel.c), ports (port.c) and messages (msg.c)
+ * share.
+ *
+ * One lock, ipc_lock, guards every queue, waiter list and endpoint link
+ * of the IPC objects, as sched_lock guards the run queues: it keeps the
+ * death rules (docs/ipc.md) simple to get right.  Order: ipc_lock, then
+ * an object's lock (signals), then sched_lock.  User memory is never
+ * touched with ipc_lock held: a copy can fault, and resolving a fault
+ * may wait for other CPUs.
+ *
+ * Waiting threads are described by records on their own kernel stacks:
+ *
+ *   struct receiver  a thread blocked in a receive (channel or port).
+ *   struct call      a thread blocked in channel_call, awaiting a reply.
+ *
+ * Handing a message to a waiting thread is claim, copy, complete: under
+ * ipc_lock the sender takes the record off its list (CLAIMED); without
+ * the lock it copies straight into the waiter's buffer; under the lock
+ * again it marks the record DONE and wakes or switches to the waiter.
+ * A claimed waiter woken early (deadline, kill) does not leave before
+ * the claim ends, so its buffer and handle table stay valid for the
+ * copy; the copy itself takes its own page references (msg.c).
+ */
+#ifndef MICA_IPC_H
+#define MICA_IPC_H
+
+#include <mica/ipc.h>
+#include <mica/rights.h>
+
+#include "kmem.h"
+#include "object.h"
+#include "spinlock.h"
+#include "thread.h"
+
+extern spinlock_t ipc_lock;
+
+/* A receive buffer in some thread's address space. */
+struct ubuf {
+    uint64_t bytes, handles;            /* user addresses */
+    uint32_t bytes_cap, handles_cap;
+};
+
+/* A message still in its sender's memory. */
+struct umsg {
+    uint64_t bytes, handles;            /* user addresses */
+    uint32_t nbytes, nhandles;
+};
+
+/* A message queued in the kernel: its bytes, and its handles in flight
+ * (each holds a reference and counts as a handle of its object). */
+struct msg {
+    struct msg *next;
+    struct call *call;          /* the caller awaiting a reply, if a call */
+    uint64_t txid;              /* 0: not a call */
+    uint32_t nbytes, nhandles;
+    uint32_t size;              /* bytes allocated */
+    struct kmem_account *acct;  /* charged for the message */
+    struct object **objs;
+    mica_rights_t *rights;
+    uint8_t *data;
+};
+
+/* Waiter states (receiver.state, call.state). */
+enum {
+    W_WAITING,      /* on a list, nothing yet */
+    W_CLAIMED,      /* taken off its list by a thread delivering to it */
+    W_DONE,         /* delivered: results filled in */
+    W_RETRY,        /* woken to look at its queue again */
+    W_QUEUED,       /* call: request queued, not yet received */
+    W_SERVING,      /* call: received by a server, reply pending */
+};
+
+struct receiver {
+    struct thread *t;
+    struct receiver *next;
+    struct ubuf buf;
+    uint32_t state;
+    bool packets_only;          /* port_wait: no messages */
+    /* results, once DONE */
+    int status;
+    uint32_t kind;              /* MICA_RECV_* */
+    uint32_t actual_bytes, actual_handles;
+    uint64_t key, txid;
+    struct mica_packet pkt;
+    struct call *served;        /* the call it received, if any */
+};
+
+struct channel;
+
+struct call {
+    struct thread *t;
+    struct call *next, *prev;   /* on the serving list (SERVING) */
+    struct channel *ep;         /* the caller's endpoint */
+    struct channel *server;     /* the endpoint it went to */
+    struct msg *msg;            /* its request, while QUEUED */
+    struct ubuf reply;
+    uint64_t txid;
+    uint32_t state;
+    int status;
+    uint32_t actual_bytes, actual_handles;
+};
+
+/* msg.c: building, delivering and destroying messages. */
+
+/* Copy a user message into a new kernel message charged to `acct`,
+ * taking its handles from the caller's table (begun, not committed:
+ * msg_commit_take or msg_abort_take finish it).  `self` and `peer` are
+ * objects the message may not carry.  Errors: ERR_NO_MEMORY, ERR_FAULT,
+ * ERR_BAD_HANDLE, ERR_ACCESS_DENIED, ERR_INVALID_ARGS. */
+int msg_create(const struct umsg *um, struct kmem_account *acct,
+               const mica_handle_t *hs, struct object *self,
+               struct object *peer, struct msg **out);
+void msg_commit_take(const mica_handle_t *hs, uint32_t n);
+void msg_abort_take(const mica_handle_t *hs, uint32_t n);
+
+/* Destroy a message nobody will read, closing the handles inside. */
+void msg_destroy(struct msg *m);
+
+/* The receiving thread copies a queued message into its own buffer and
+ * takes its handles.  0, or ERR_BUFFER_TOO_SMALL (sizes in *nb, *nh),
+ * ERR_FAULT, ERR_NO_RESOURCES, ERR_NO_MEMORY: the message is untouched
+ * and stays the caller's to keep queued.  On success m is consumed. */
+int msg_read(struct msg *m, const struct ubuf *b);
+
+/* Sending straight into a blocked thread's buffer. */
+struct direct {
+    mica_handle_t src[MICA_MSG_MAX_HANDLES];    /* the sender's handles */
+    mica_handle_t dst[MICA_MSG_MAX_HANDLES];    /* reserved for the receiver */
+    struct object *objs[MICA_MSG_MAX_HANDLES];
+    mica_rights_t rights[MICA_MSG_MAX_HANDLES];
+    uint32_t n;
+    struct handle_table *dst_table;
+};
+
+/* Copy um from the current thread into thread t's buffer b and move its
+ * handles (prepared, not committed).  0; ERR_FAULT with *theirs false
+ * when the sender's memory or handles are at fault (ERR_BAD_HANDLE, ...)
+ * and true when the receiver's buffer or table is (ERR_FAULT,
+ * ERR_NO_RESOURCES, ...).  On error nothing moved. */
+int msg_direct(const struct umsg *um, struct thread *t, const struct ubuf *b,
+               struct object *self, struct object *peer, struct direct *d,
+               bool *theirs);
+void msg_direct_commit(struct direct *d);
+void msg_direct_abort(struct direct *d);
+
+/* Read the sender's handle values of um into d->src and check the
+ * count; ERR_FAULT, ERR_OUT_OF_RANGE. */
+int msg_handles_in(const struct umsg *um, mica_handle_t *hs);
+
+/* port.c */
+struct port;
+
+/* Hand a receiver its results and wake it (ipc_lock held). */
+void receiver_done(struct receiver *r, int status);
+/* Block the current thread as receiver r on *list until it is DONE or
+ * RETRY, the deadline passes or it is killed, first running `wake` (if
+ * any) in its place.  Called and returning with ipc_lock held (flags
+ * *f).  Returns 0 when DONE or RETRY, else the wake error with r off
+ * its list. */
+int receiver_block(struct receiver *r, struct receiver **list,
+                   uint64_t deadline, struct thread *wake, irqflags_t *f);
+/* Take r off a list (ipc_lock held). */
+void receiver_unlink(struct receiver **list, struct receiver *r);
+
+#endif
