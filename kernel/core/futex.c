@@ -10,6 +10,9 @@
  * compares, and if equal queues itself and sleeps; the scheduler lock
  * is taken before the bucket lock is dropped (waitq.h), so no wake can
  * fall between.  Waiters are threads; their key is kept in the thread.
+ * Requeue moves a waiter to another key (and bucket) under both bucket
+ * locks, so a waiter leaving without a wake (timeout, kill, interrupt)
+ * unlinks itself from the bucket its key names at that moment.
  */
 #include "futex.h"
 #include "lib.h"
@@ -55,6 +58,24 @@ static void unlink_waiter(struct bucket *b, struct futex_waiter *w)
         *pp = w->next;
 }
 
+/* A waiter that was not woken (timed out, killed, interrupted) leaves
+ * the bucket it is in now: requeue may have moved it since it queued.
+ * Its key changes only under its bucket's lock, so the key read again
+ * with that lock held names the bucket to unlink it from. */
+static void unlink_own(struct futex_waiter *w)
+{
+    for (;;) {
+        struct bucket *b = bucket_of(w->as, w->addr);
+        spin_lock(&b->lock);
+        if (bucket_of(w->as, w->addr) == b) {
+            unlink_waiter(b, w);        /* still there if not woken */
+            spin_unlock(&b->lock);
+            return;
+        }
+        spin_unlock(&b->lock);
+    }
+}
+
 int futex_wait(const struct futex_key *k, uint64_t uaddr, uint32_t val,
                uint64_t deadline, uint32_t bitset)
 {
@@ -77,9 +98,7 @@ int futex_wait(const struct futex_key *k, uint64_t uaddr, uint32_t val,
     b->head = &w;
     irqflags_t f = arch_irq_save();
     int r = waitq_wait(&w.wq, &b->lock, f, deadline);
-    spin_lock(&b->lock);
-    unlink_waiter(b, &w);               /* still there if not woken */
-    spin_unlock(&b->lock);
+    unlink_own(&w);
     arch_irq_restore(f);
     return r;
 }

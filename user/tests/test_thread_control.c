@@ -600,6 +600,51 @@ UTEST(thread_interrupt_blocked_calls)
     mica_handle_close(b.h);
 }
 
+struct requeued {
+    volatile int flag1, flag2;
+    volatile uint32_t a, b[4];
+    volatile uint32_t *target;
+    volatile long r1, r2;
+};
+
+static void requeued_waiter(uint64_t arg)
+{
+    struct requeued *q = (struct requeued *)arg;
+    q->flag1 = 1;
+    q->r1 = mica_syscall6(LX_futex, (long)&q->a, FUTEX_WAIT_PRIVATE, 0, 0,
+                          0, 0);
+    q->flag2 = 1;
+    q->r2 = mica_syscall6(LX_futex, (long)q->target, FUTEX_WAIT_PRIVATE, 0,
+                          0, 0, 0);
+    mica_thread_exit();
+}
+
+/* A futex waiter requeued to another word and then interrupted must
+ * leave the queue it was moved to: waiting there again, and a wake of
+ * that word, must find it once (the words are in different hash buckets
+ * for at least one of the four tries). */
+UTEST(futex_requeued_waiter_interrupted)
+{
+    static struct requeued q;
+    for (int i = 0; i < 4; i++) {
+        memset((void *)&q, 0, sizeof(q));
+        q.target = &q.b[i];
+        q.r1 = q.r2 = 12345;
+        mica_handle_t t;
+        UASSERT(spawn(requeued_waiter, &q, &t) == OK);
+        UASSERT(wait_blocked(&q.flag1) == OK);
+        UEXPECT(mica_syscall6(LX_futex, (long)&q.a, 3 | FUTEX_WAIT_PRIVATE,
+                              0, 1, (long)q.target, 0) == 1);  /* REQUEUE */
+        UEXPECT(mica_thread_interrupt(t) == OK);
+        UASSERT(wait_blocked(&q.flag2) == OK);
+        UEXPECT(mica_syscall6(LX_futex, (long)q.target,
+                              1 | FUTEX_WAIT_PRIVATE, 2, 0, 0, 0) == 1);
+        UEXPECT(wait_signal(t, SIGNAL_TERMINATED) == OK);
+        UEXPECT(q.r1 == -LX_EINTR && q.r2 == 0);
+        finish(t);
+    }
+}
+
 struct runner {
     volatile int running;
     volatile int go;
