@@ -59,20 +59,24 @@ static void unlink_waiter(struct bucket *b, struct futex_waiter *w)
 }
 
 /* A waiter that was not woken (timed out, killed, interrupted) leaves
- * the bucket it is in now: requeue may have moved it since it queued.
+ * the bucket it is in now: home (where it queued with key k) unless
+ * requeue moved it.
  * Its key changes only under its bucket's lock, so the key read again
  * with that lock held names the bucket to unlink it from. */
-static void unlink_own(struct futex_waiter *w)
+static void unlink_own(struct bucket *home, struct futex_waiter *w,
+                       const struct futex_key *k)
 {
+    struct bucket *b = home;
     for (;;) {
-        struct bucket *b = bucket_of(w->as, w->addr);
         spin_lock(&b->lock);
-        if (bucket_of(w->as, w->addr) == b) {
+        bool unmoved = b == home && w->as == k->obj && w->addr == k->off;
+        if (unmoved || bucket_of(w->as, w->addr) == b) {
             unlink_waiter(b, w);        /* still there if not woken */
             spin_unlock(&b->lock);
             return;
         }
         spin_unlock(&b->lock);
+        b = bucket_of(w->as, w->addr);
     }
 }
 
@@ -98,7 +102,7 @@ int futex_wait(const struct futex_key *k, uint64_t uaddr, uint32_t val,
     b->head = &w;
     irqflags_t f = arch_irq_save();
     int r = waitq_wait(&w.wq, &b->lock, f, deadline);
-    unlink_own(&w);
+    unlink_own(b, &w, k);
     arch_irq_restore(f);
     return r;
 }

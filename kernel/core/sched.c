@@ -127,15 +127,6 @@ void sched_wakeup_locked(struct thread *t, int result)
     wakeup_locked(t, result);
 }
 
-int sched_wait_abort_locked(struct thread *t)
-{
-    if (t->kill_pending)
-        return ERR_CANCELED;
-    if (t->interrupt_pending && t->in_syscall)
-        return ERR_INTERRUPTED;
-    return 0;
-}
-
 void sched_poke_locked(struct thread *t)
 {
     if (t->state == THREAD_RUNNING && t->cpu != (int)this_cpu()->id)

@@ -250,7 +250,7 @@ void user_return_work(struct trap_frame *tf)
     for (;;) {
         if (t->kill_pending)
             thread_exit_user(t);
-        if (__atomic_load_n(&t->suspend_count, __ATOMIC_RELAXED)) {
+        if (__builtin_expect(t->suspend_count != 0, 0)) {
             thread_park(t);             /* until resumed or killed */
             continue;
         }

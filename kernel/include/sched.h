@@ -15,6 +15,7 @@
 #ifndef MICA_SCHED_H
 #define MICA_SCHED_H
 
+#include "mica/errors.h"
 #include "runqueue.h"
 #include "spinlock.h"
 #include "thread.h"
@@ -64,7 +65,14 @@ void sched_wakeup_locked(struct thread *t, int result);
  * would fail again at once).  waitq_wait and sched_sleep_until do all of
  * this; a new blocking primitive built on sched_block_locked must too.
  */
-int sched_wait_abort_locked(struct thread *t);
+static inline int sched_wait_abort_locked(const struct thread *t)
+{
+    if (t->kill_pending)
+        return ERR_CANCELED;
+    if (t->interrupt_pending && t->in_syscall)
+        return ERR_INTERRUPTED;
+    return 0;
+}
 
 /* Make t, running on another CPU, enter the kernel (so it sees a kill or
  * a suspension on its way back to user mode).  sched_lock held. */
