@@ -65,9 +65,11 @@ struct thread {
     bool interrupt_pending;         /* its waits in this or the next
                                        system call end: ERR_INTERRUPTED */
 
-    /* thread control (thread_control.c; under obj.lock and sched_lock) */
-    uint64_t suspend_count;         /* > 0: park on the way to user mode */
-    bool parked;                    /* parked, SIGNAL_SUSPENDED set */
+    /* thread control (thread_control.c) */
+    uint64_t suspend_count;         /* > 0: park on the way to user mode
+                                       (sched_lock) */
+    bool parked;                    /* parked: SIGNAL_SUSPENDED set with it
+                                       (obj.lock, then sched_lock) */
 
     bool charged;                   /* THREAD_KMEM charged to its process */
     int exit_code;
