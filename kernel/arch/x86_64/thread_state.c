@@ -10,10 +10,11 @@
  *
  * Nothing written may make the return to user mode fault in ring 0, or
  * enter user mode with more privilege: CS and SS are never written;
- * RIP, RSP and the bases must lie below USER_TOP (canonical, and a
- * non-canonical base would make WRMSR fault at the next switch); RFLAGS
- * keeps only the arithmetic flags, TF, DF and AC, with IF forced on, so
- * no IOPL, NT (IRETQ with NT faults in long mode), RF, VM or VIF/VIP.
+ * RIP, RSP and the bases must lie below USER_TOP (canonical: IRETQ or
+ * SYSRET to a non-canonical RIP faults in ring 0, and a non-canonical
+ * base would make WRMSR fault at the next switch); RFLAGS keeps only the
+ * arithmetic flags, TF, DF and AC, with IF forced on, so no IOPL (port
+ * I/O), no interrupts off, and none of NT, RF, VM, VIF, VIP or ID.
  * Whether the way out may be SYSRET is decided afterwards, from the
  * frame as it then is (arch_frame_needs_iret), so a frame whose RCX and
  * R11 do not match RIP and RFLAGS leaves through IRETQ.
