@@ -10,6 +10,9 @@
  * compares, and if equal queues itself and sleeps; the scheduler lock
  * is taken before the bucket lock is dropped (waitq.h), so no wake can
  * fall between.  Waiters are threads; their key is kept in the thread.
+ * Requeue moves a waiter to another key (and bucket) under both bucket
+ * locks, so a waiter leaving without a wake (timeout, kill, interrupt)
+ * unlinks itself from the bucket its key names at that moment.
  */
 #include "futex.h"
 #include "lib.h"
@@ -55,6 +58,28 @@ static void unlink_waiter(struct bucket *b, struct futex_waiter *w)
         *pp = w->next;
 }
 
+/* A waiter that was not woken (timed out, killed, interrupted) leaves
+ * the bucket it is in now: home (where it queued with key k) unless
+ * requeue moved it.
+ * Its key changes only under its bucket's lock, so the key read again
+ * with that lock held names the bucket to unlink it from. */
+static void unlink_own(struct bucket *home, struct futex_waiter *w,
+                       const struct futex_key *k)
+{
+    struct bucket *b = home;
+    for (;;) {
+        spin_lock(&b->lock);
+        bool unmoved = b == home && w->as == k->obj && w->addr == k->off;
+        if (unmoved || bucket_of(w->as, w->addr) == b) {
+            unlink_waiter(b, w);        /* still there if not woken */
+            spin_unlock(&b->lock);
+            return;
+        }
+        spin_unlock(&b->lock);
+        b = bucket_of(w->as, w->addr);
+    }
+}
+
 int futex_wait(const struct futex_key *k, uint64_t uaddr, uint32_t val,
                uint64_t deadline, uint32_t bitset)
 {
@@ -77,9 +102,7 @@ int futex_wait(const struct futex_key *k, uint64_t uaddr, uint32_t val,
     b->head = &w;
     irqflags_t f = arch_irq_save();
     int r = waitq_wait(&w.wq, &b->lock, f, deadline);
-    spin_lock(&b->lock);
-    unlink_waiter(b, &w);               /* still there if not woken */
-    spin_unlock(&b->lock);
+    unlink_own(b, &w, k);
     arch_irq_restore(f);
     return r;
 }

@@ -13,6 +13,15 @@
  * its one-shot timer for the earliest of its next sleeper and, when other
  * threads are ready, the end of the current slice.  An idle CPU with no
  * sleeper takes no timer interrupts at all.
+ *
+ * A wait ends early for two reasons besides its own: a kill (the thread
+ * is woken with ERR_CANCELED) and thread_interrupt (ERR_INTERRUPTED, only
+ * for waits inside a system call).  Both set a flag in the thread under
+ * sched_lock and wake it if it is blocked; every blocking primitive
+ * checks the flags with sched_wait_abort_locked under the same lock hold
+ * in which it blocks, so neither can fall between check and sleep.  A
+ * parked thread (thread_control.c) is blocked but not in a system call:
+ * only a kill or its resumption wakes it.
  */
 #include "arch.h"
 #include "clock.h"
@@ -111,6 +120,17 @@ void sched_wakeup(struct thread *t, int result)
     irqflags_t f = spin_lock_irqsave(&sched_lock);
     wakeup_locked(t, result);
     spin_unlock_irqrestore(&sched_lock, f);
+}
+
+void sched_wakeup_locked(struct thread *t, int result)
+{
+    wakeup_locked(t, result);
+}
+
+void sched_poke_locked(struct thread *t)
+{
+    if (t->state == THREAD_RUNNING && t->cpu != (int)this_cpu()->id)
+        arch_send_resched(t->cpu);
 }
 
 static bool may_steal(struct rq_node *n, void *ctx)
@@ -321,9 +341,10 @@ void sched_prepare_block_locked(uint64_t deadline)
 int sched_sleep_until(uint64_t deadline_ns)
 {
     irqflags_t f = spin_lock_irqsave(&sched_lock);
-    if (thread_current()->kill_pending) {
+    int abort = sched_wait_abort_locked(thread_current());
+    if (abort) {
         spin_unlock_irqrestore(&sched_lock, f);
-        return ERR_CANCELED;
+        return abort;
     }
     sched_prepare_block_locked(deadline_ns);
     return sched_block_locked(f);
@@ -444,9 +465,10 @@ int waitq_wait(struct waitq *wq, spinlock_t *held, irqflags_t f,
     spin_lock(&sched_lock);
     if (held)
         spin_unlock(held);
-    if (cur->kill_pending) {
+    int abort = sched_wait_abort_locked(cur);
+    if (abort) {
         spin_unlock_irqrestore(&sched_lock, f);
-        return ERR_CANCELED;
+        return abort;
     }
     cur->wq = wq;
     cur->wq_next = NULL;
@@ -488,7 +510,7 @@ void sched_kill_wake(struct thread *t)
     t->kill_pending = true;
     if (t->state == THREAD_BLOCKED || t->state == THREAD_NEW)
         wakeup_locked(t, ERR_CANCELED);
-    else if (t->state == THREAD_RUNNING && t->cpu != (int)this_cpu()->id)
-        arch_send_resched(t->cpu);      /* it exits on its way to user */
+    else
+        sched_poke_locked(t);           /* it exits on its way to user */
     spin_unlock_irqrestore(&sched_lock, f);
 }

@@ -67,7 +67,7 @@ int object_wait_signals_while(struct object *o, mica_signals_t want,
             return ERR_TIMED_OUT;
         }
         int r = waitq_wait(&signal_waiters, &o->lock, f, deadline);
-        if (r == ERR_CANCELED || r == ERR_TIMED_OUT) {
+        if (r) {                /* timed out, killed or interrupted */
             if (observed)
                 *observed = __atomic_load_n(&o->signals, __ATOMIC_RELAXED);
             return (observed && (*observed & want)) ? 0 : r;
@@ -108,7 +108,7 @@ int object_wait_many(struct object *const *objs, const mica_signals_t *want,
         if (deadline && clock_ns() >= deadline)
             return ERR_TIMED_OUT;
         int r = wait_after(gen, deadline);
-        if (r == ERR_CANCELED || r == ERR_TIMED_OUT)
+        if (r)                  /* timed out, killed or interrupted */
             return r;
     }
 }

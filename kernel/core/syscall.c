@@ -254,7 +254,7 @@ int64_t sys_object_wait_many(uint64_t uitems, uint64_t count,
     }
     for (unsigned i = 0; i < got; i++)
         object_unref(objs[i]);
-    if ((err == 0 || err == ERR_TIMED_OUT) &&
+    if ((err == 0 || err == ERR_TIMED_OUT || err == ERR_INTERRUPTED) &&
         copy_to_user(uitems, items, count * sizeof(items[0])))
         return ERR_FAULT;
     return err;
@@ -298,6 +298,7 @@ int syscall_dispatch(struct trap_frame *tf)
         r = ERR_BAD_SYSCALL;
     }
     me->in_syscall = false;
+    me->interrupt_pending = false;      /* used up by this call */
     tf->rax = (uint64_t)r;
     arch_irq_disable();
     user_return_work(tf);

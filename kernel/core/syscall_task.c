@@ -1,13 +1,15 @@
 /*
  * syscall_task.c - system calls on processes and threads.
  *
- * Rights: creating threads in a process, starting, killing and changing
- * priority need RIGHT_MANAGE; reading a process's memory or information
- * needs RIGHT_READ, writing its memory RIGHT_WRITE.  A thread may not
- * raise any thread above its own base priority.
+ * Rights: creating threads in a process, starting, killing, changing
+ * priority, suspending, resuming and interrupting need RIGHT_MANAGE;
+ * reading a process's memory or information, or a thread's registers,
+ * needs RIGHT_READ, writing them RIGHT_WRITE.  A thread may not raise
+ * any thread above its own base priority.
  */
 #include "clock.h"
 #include "lib.h"
+#include "mica/thread_state.h"
 #include "vm.h"
 #include "mica/errors.h"
 #include "mica/rights.h"
@@ -232,10 +234,10 @@ int64_t sys_thread_create(uint64_t ph, uint64_t uname, uint64_t len,
     return err;
 }
 
-static int with_thread(uint64_t h, struct thread **t)
+static int with_thread(uint64_t h, mica_rights_t need, struct thread **t)
 {
     struct object *o;
-    int err = get((mica_handle_t)h, OBJ_THREAD, RIGHT_MANAGE, &o);
+    int err = get((mica_handle_t)h, OBJ_THREAD, need, &o);
     if (!err)
         *t = container_of(o, struct thread, obj);
     return err;
@@ -246,7 +248,7 @@ int64_t sys_thread_start(uint64_t h, uint64_t entry, uint64_t sp,
 {
     UNUSED_ARGS(a5);
     struct thread *t;
-    int err = with_thread(h, &t);
+    int err = with_thread(h, RIGHT_MANAGE, &t);
     if (err)
         return err;
     if (!t->proc)
@@ -272,7 +274,7 @@ int64_t sys_thread_kill(uint64_t h, uint64_t a1, uint64_t a2, uint64_t a3,
 {
     UNUSED_ARGS(a1, a2, a3, a4, a5);
     struct thread *t;
-    int err = with_thread(h, &t);
+    int err = with_thread(h, RIGHT_MANAGE, &t);
     if (err)
         return err;
     thread_kill(t);
@@ -289,7 +291,7 @@ int64_t sys_thread_set_priority(uint64_t h, uint64_t prio, uint64_t a2,
     if (prio > thread_current()->base_prio)
         return ERR_ACCESS_DENIED;
     struct thread *t;
-    int err = with_thread(h, &t);
+    int err = with_thread(h, RIGHT_MANAGE, &t);
     if (err)
         return err;
     sched_set_priority(t, (unsigned)prio);
@@ -302,7 +304,7 @@ int64_t sys_thread_set_affinity(uint64_t h, uint64_t mask, uint64_t a2,
 {
     UNUSED_ARGS(a2, a3, a4, a5);
     struct thread *t;
-    int err = with_thread(h, &t);
+    int err = with_thread(h, RIGHT_MANAGE, &t);
     if (err)
         return err;
     err = sched_set_affinity(t, mask);
@@ -316,4 +318,77 @@ int64_t sys_thread_yield(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
     UNUSED_ARGS(a0, a1, a2, a3, a4, a5);
     sched_yield();
     return 0;
+}
+
+/* Thread control (thread_control.c): debuggers and personalities stop a
+ * thread at its next return to user mode, look at and change its
+ * registers while it is parked, and cut its blocking calls short. */
+static int64_t thread_manage(uint64_t h, int (*op)(struct thread *))
+{
+    struct thread *t;
+    int err = with_thread(h, RIGHT_MANAGE, &t);
+    if (err)
+        return err;
+    err = op(t);
+    object_unref(&t->obj);
+    return err;
+}
+
+int64_t sys_thread_suspend(uint64_t h, uint64_t a1, uint64_t a2, uint64_t a3,
+                           uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a1, a2, a3, a4, a5);
+    return thread_manage(h, thread_suspend);
+}
+
+int64_t sys_thread_resume(uint64_t h, uint64_t a1, uint64_t a2, uint64_t a3,
+                          uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a1, a2, a3, a4, a5);
+    return thread_manage(h, thread_resume);
+}
+
+int64_t sys_thread_interrupt(uint64_t h, uint64_t a1, uint64_t a2,
+                             uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a1, a2, a3, a4, a5);
+    return thread_manage(h, thread_interrupt);
+}
+
+int64_t sys_thread_read_state(uint64_t h, uint64_t uout, uint64_t a2,
+                              uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a2, a3, a4, a5);
+    struct mica_thread_state s;
+    if (!user_range_ok(uout, sizeof(s)))
+        return ERR_FAULT;
+    struct thread *t;
+    int err = with_thread(h, RIGHT_READ, &t);
+    if (err)
+        return err;
+    err = thread_read_state(t, &s);
+    object_unref(&t->obj);
+    if (!err && copy_to_user(uout, &s, sizeof(s)))
+        err = ERR_FAULT;
+    return err;
+}
+
+/* The new state is copied and checked before the thread is looked up:
+ * a bad pointer or value changes nothing. */
+int64_t sys_thread_write_state(uint64_t h, uint64_t uin, uint64_t a2,
+                               uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a2, a3, a4, a5);
+    struct mica_thread_state s;
+    if (copy_from_user(&s, uin, sizeof(s)))
+        return ERR_FAULT;
+    if (arch_thread_state_check(&s))
+        return ERR_INVALID_ARGS;
+    struct thread *t;
+    int err = with_thread(h, RIGHT_WRITE, &t);
+    if (err)
+        return err;
+    err = thread_write_state(t, &s);
+    object_unref(&t->obj);
+    return err;
 }

@@ -250,6 +250,10 @@ void user_return_work(struct trap_frame *tf)
     for (;;) {
         if (t->kill_pending)
             thread_exit_user(t);
+        if (__builtin_expect(t->suspend_count != 0, 0)) {
+            thread_park(t);             /* until resumed or killed */
+            continue;
+        }
         struct sched_cpu *sc = this_cpu()->sched;
         if (!sc || !sc->need_resched)
             return;

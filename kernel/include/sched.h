@@ -15,6 +15,7 @@
 #ifndef MICA_SCHED_H
 #define MICA_SCHED_H
 
+#include "mica/errors.h"
 #include "runqueue.h"
 #include "spinlock.h"
 #include "thread.h"
@@ -36,8 +37,46 @@ extern spinlock_t sched_lock;
 /* Per-CPU scheduler state and idle thread; run on each CPU at start. */
 void sched_init_cpu(void);
 
-/* Make t READY (from NEW or BLOCKED) and queue it on a suitable CPU. */
+/* Make t READY (from NEW or BLOCKED) and queue it on a suitable CPU;
+ * its sched_block_locked returns `result`.  The _locked form runs with
+ * sched_lock held. */
 void sched_wakeup(struct thread *t, int result);
+void sched_wakeup_locked(struct thread *t, int result);
+
+/*
+ * sched_wait_abort_locked - may the thread block now?
+ *
+ * Every primitive that blocks a thread on behalf of a system call calls
+ * this with sched_lock held, after the thread is committed to waiting
+ * (its condition checked under the lock that guards it) and before it
+ * blocks (sched_prepare_block_locked), and returns the status instead of
+ * blocking when it is nonzero:
+ *
+ *   ERR_CANCELED     the thread is being killed (kill_pending);
+ *   ERR_INTERRUPTED  thread_interrupt asked its waits in this system
+ *                    call to end (interrupt_pending, inside a call);
+ *   0                block.
+ *
+ * A thread already blocked is woken by the same events through
+ * sched_wakeup with the same status, so a primitive that checks here and
+ * blocks under one hold of sched_lock never misses a kill or an
+ * interrupt.  Whatever a woken waiter gets that is not its own success
+ * or timeout must end its system call (retrying would wait again, and
+ * would fail again at once).  waitq_wait and sched_sleep_until do all of
+ * this; a new blocking primitive built on sched_block_locked must too.
+ */
+static inline int sched_wait_abort_locked(const struct thread *t)
+{
+    if (t->kill_pending)
+        return ERR_CANCELED;
+    if (t->interrupt_pending && t->in_syscall)
+        return ERR_INTERRUPTED;
+    return 0;
+}
+
+/* Make t, running on another CPU, enter the kernel (so it sees a kill or
+ * a suspension on its way back to user mode).  sched_lock held. */
+void sched_poke_locked(struct thread *t);
 
 /* Give up the CPU to an equal or higher priority thread, if any. */
 void sched_yield(void);
@@ -60,7 +99,8 @@ int sched_block_handoff(struct thread *next, spinlock_t *held, irqflags_t f,
                         uint64_t deadline);
 
 /* Sleep until `deadline_ns` (clock_ns); ERR_TIMED_OUT when it passes,
- * ERR_CANCELED if the thread was killed. */
+ * ERR_CANCELED if the thread was killed, ERR_INTERRUPTED if interrupted
+ * (sched_wait_abort_locked). */
 int sched_sleep_until(uint64_t deadline_ns);
 
 /* Timer interrupt on this CPU; interrupt-exit hook (may switch). */

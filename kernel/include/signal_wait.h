@@ -18,8 +18,10 @@ void object_signal(struct object *o, mica_signals_t clear,
                    mica_signals_t set);
 
 /* Wait until any of `want` is set on o, the deadline (clock_ns, 0 =
- * none) passes or the thread is killed.  *observed gets the signals seen
- * last.  Returns 0, ERR_TIMED_OUT or ERR_CANCELED. */
+ * none) passes or the thread is killed or interrupted.  *observed gets
+ * the signals seen last.  Returns 0, ERR_TIMED_OUT, ERR_CANCELED or
+ * ERR_INTERRUPTED (a wanted signal seen at the end wins over the last
+ * three). */
 int object_wait_signals(struct object *o, mica_signals_t want,
                         uint64_t deadline, mica_signals_t *observed);
 
@@ -32,7 +34,8 @@ int object_wait_signals_while(struct object *o, mica_signals_t want,
 
 /* Wait until any objs[i] has a signal of want[i]; seen[i] gets each
  * object's signals.  still(i, ctx) (optional) must stay true for each
- * object, else ERR_CANCELED.  Returns 0, ERR_TIMED_OUT or ERR_CANCELED. */
+ * object, else ERR_CANCELED.  Returns 0, ERR_TIMED_OUT, ERR_CANCELED or
+ * ERR_INTERRUPTED. */
 int object_wait_many(struct object *const *objs, const mica_signals_t *want,
                      mica_signals_t *seen, unsigned n, uint64_t deadline,
                      bool (*still)(unsigned i, void *ctx), void *ctx);

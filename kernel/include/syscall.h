@@ -21,7 +21,8 @@ void syscall_init_cpu(void);
 bool arch_frame_needs_iret(const struct trap_frame *tf);
 
 /* Checks on the way back to user mode: a pending kill ends the thread,
- * a pending reschedule switches.  Interrupts off. */
+ * a suspension parks it until resumed, a pending reschedule switches.
+ * Interrupts off.  The frame is final once this returns. */
 void user_return_work(struct trap_frame *tf);
 
 #endif

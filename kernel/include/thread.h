@@ -62,6 +62,15 @@ struct thread {
     bool kill_pending;              /* exit at the next return to user */
     bool started;                   /* user thread: thread_start done */
     bool in_syscall;                /* inside a system call */
+    bool interrupt_pending;         /* its waits in this or the next
+                                       system call end: ERR_INTERRUPTED */
+
+    /* thread control (thread_control.c) */
+    uint64_t suspend_count;         /* > 0: park on the way to user mode
+                                       (sched_lock) */
+    bool parked;                    /* parked: SIGNAL_SUSPENDED set with it
+                                       (obj.lock, then sched_lock) */
+
     bool charged;                   /* THREAD_KMEM charged to its process */
     int exit_code;
     uint64_t clear_child_tid;       /* Linux: zeroed and woken at exit */
@@ -88,6 +97,18 @@ struct trap_frame;
 void arch_thread_init_clone(struct thread *t, const struct trap_frame *tf,
                             uint64_t sp);
 
+/* Arch: the user registers of a user thread that is off its CPU inside
+ * the kernel (parked).  arch_thread_state_check validates a state to be
+ * written (ERR_INVALID_ARGS for an address a return to user mode must
+ * not load) and sanitizes what it may (rflags); arch_thread_set_state
+ * takes only a state that passed it. */
+struct mica_thread_state;
+void arch_thread_get_state(const struct thread *t,
+                           struct mica_thread_state *s);
+int arch_thread_state_check(struct mica_thread_state *s);
+void arch_thread_set_state(struct thread *t,
+                           const struct mica_thread_state *s);
+
 /* Make a NEW thread runnable. */
 void thread_start(struct thread *t);
 
@@ -110,5 +131,28 @@ void thread_reap(struct thread *t);
 
 /* Start the reaper thread (boot CPU, once the scheduler runs). */
 void thread_reaper_start(void);
+
+/*
+ * Thread control (thread_control.c), for debuggers and personalities.
+ * Each returns 0 or ERR_BAD_STATE as documented for its system call.
+ *
+ * thread_suspend     one more suspension: t parks at its next return to
+ *                    user mode (kernel threads and ended or dying
+ *                    threads: ERR_BAD_STATE)
+ * thread_resume      one less (none: ERR_BAD_STATE); at zero t goes on
+ * thread_read_state  t's user registers, only while it is parked
+ * thread_write_state set them (already checked by
+ *                    arch_thread_state_check), only while it is parked
+ * thread_interrupt   end t's blocking waits in its current or next
+ *                    system call with ERR_INTERRUPTED
+ * thread_park        the current thread, on its way to user mode with
+ *                    interrupts off: wait while suspended (user_return_work)
+ */
+int thread_suspend(struct thread *t);
+int thread_resume(struct thread *t);
+int thread_read_state(struct thread *t, struct mica_thread_state *s);
+int thread_write_state(struct thread *t, const struct mica_thread_state *s);
+int thread_interrupt(struct thread *t);
+void thread_park(struct thread *t);
 
 #endif

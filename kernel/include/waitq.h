@@ -20,10 +20,11 @@ struct waitq {
 #define WAITQ_INIT { NULL, NULL }
 
 /* Block the current thread on wq until woken, the deadline (clock_ns,
- * 0 = none) passes, or the thread is killed.  `held`, when not NULL, is a
- * spinlock the caller holds (taken with spin_lock_irqsave, flags `f`); it
- * is released once the thread is queued.  Returns the waker's result,
- * ERR_TIMED_OUT or ERR_CANCELED. */
+ * 0 = none) passes, or the thread is killed or interrupted.  `held`, when
+ * not NULL, is a spinlock the caller holds (taken with spin_lock_irqsave,
+ * flags `f`); it is released once the thread is queued, or when the wait
+ * is refused at once (sched_wait_abort_locked).  Returns the waker's
+ * result, ERR_TIMED_OUT, ERR_CANCELED or ERR_INTERRUPTED. */
 int waitq_wait(struct waitq *wq, spinlock_t *held, irqflags_t f,
                uint64_t deadline);
 

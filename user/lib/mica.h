@@ -18,6 +18,7 @@
 #include <mica/rights.h>
 #include <mica/signals.h>
 #include <mica/syscalls.h>
+#include <mica/thread_state.h>
 
 static inline long mica_syscall6(long n, long a, long b, long c, long d,
                                  long e, long f)
@@ -105,6 +106,18 @@ static inline int mica_thread_set_affinity(mica_handle_t t, uint64_t mask)
 { return MICA_CALL(MICA_SYS_thread_set_affinity, t, mask, 0, 0, 0, 0); }
 static inline int mica_thread_yield(void)
 { return MICA_CALL(MICA_SYS_thread_yield, 0, 0, 0, 0, 0, 0); }
+static inline int mica_thread_suspend(mica_handle_t t)
+{ return MICA_CALL(MICA_SYS_thread_suspend, t, 0, 0, 0, 0, 0); }
+static inline int mica_thread_resume(mica_handle_t t)
+{ return MICA_CALL(MICA_SYS_thread_resume, t, 0, 0, 0, 0, 0); }
+static inline int mica_thread_read_state(mica_handle_t t,
+                                         struct mica_thread_state *out)
+{ return MICA_CALL(MICA_SYS_thread_read_state, t, out, 0, 0, 0, 0); }
+static inline int mica_thread_write_state(mica_handle_t t,
+                                          const struct mica_thread_state *in)
+{ return MICA_CALL(MICA_SYS_thread_write_state, t, in, 0, 0, 0, 0); }
+static inline int mica_thread_interrupt(mica_handle_t t)
+{ return MICA_CALL(MICA_SYS_thread_interrupt, t, 0, 0, 0, 0, 0); }
 static inline int mica_vmo_create(uint64_t size, mica_handle_t *out)
 { return MICA_CALL(MICA_SYS_vmo_create, size, out, 0, 0, 0, 0); }
 static inline int mica_vmo_read(mica_handle_t h, void *buf, uint64_t off,

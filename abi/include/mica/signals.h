@@ -17,6 +17,7 @@ typedef uint32_t mica_signals_t;
 #define SIGNAL_PEER_CLOSED  (1u << 2)
 #define SIGNAL_SIGNALED     (1u << 3)
 #define SIGNAL_TERMINATED   (1u << 4)   /* process or thread has ended */
+#define SIGNAL_SUSPENDED    (1u << 5)   /* thread parked by thread_suspend */
 #define SIGNAL_HANDLE_CLOSED (1u << 15) /* wait result: the waited handle was closed */
 
 #define SIGNAL_USER0        (1u << 16)

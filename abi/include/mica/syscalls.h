@@ -38,6 +38,11 @@
     X(thread_set_priority,         0x1024)     \
     X(thread_yield,                0x1025)     \
     X(thread_set_affinity,         0x1026)     \
+    X(thread_suspend,              0x1027)     \
+    X(thread_resume,               0x1028)     \
+    X(thread_read_state,           0x1029)     \
+    X(thread_write_state,          0x102a)     \
+    X(thread_interrupt,            0x102b)     \
     X(vmo_create,                  0x1030)     \
     X(vmo_read,                    0x1031)     \
     X(vmo_write,                   0x1032)     \
