@@ -389,17 +389,9 @@ int channel_write(struct channel *ep, const struct umsg *um)
 static int call_wait(struct call *c, struct thread *to, uint64_t deadline,
                      irqflags_t *f)
 {
+    int err = 0;
     for (;;) {
-        if (c->state == W_DONE)
-            return c->status;
-        int err = ERR_TIMED_OUT;
-        if (!deadline || clock_ns() < deadline)
-            err = sched_block_handoff(to, &ipc_lock, *f, deadline);
-        else if (to)
-            sched_wakeup(to, 0);
-        to = NULL;
-        *f = spin_lock_irqsave(&ipc_lock);
-        while (c->state == W_CLAIMED) {
+        while (c->state == W_CLAIMED) {     /* a reply is being copied */
             spin_unlock_irqrestore(&ipc_lock, *f);
             arch_cpu_relax();
             *f = spin_lock_irqsave(&ipc_lock);
@@ -410,6 +402,16 @@ static int call_wait(struct call *c, struct thread *to, uint64_t deadline,
             call_abandon(c);
             return err;
         }
+        if (deadline && clock_ns() >= deadline) {
+            err = ERR_TIMED_OUT;
+            if (to)
+                sched_wakeup(to, 0);
+            to = NULL;
+            continue;
+        }
+        err = sched_block_handoff(to, &ipc_lock, *f, deadline);
+        to = NULL;
+        *f = spin_lock_irqsave(&ipc_lock);
     }
 }
 

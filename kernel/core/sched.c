@@ -275,11 +275,12 @@ int sched_block_handoff(struct thread *next, spinlock_t *held, irqflags_t f,
     struct thread *cur = c->current;
     spin_lock(&sched_lock);
     spin_unlock(held);
-    if (cur->kill_pending) {
+    int abort = sched_wait_abort_locked(cur);
+    if (abort) {
         if (next)
             wakeup_locked(next, 0);
         spin_unlock_irqrestore(&sched_lock, f);
-        return ERR_CANCELED;
+        return abort;
     }
     sched_prepare_block_locked(deadline);
     if (!next) {

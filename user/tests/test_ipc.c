@@ -615,10 +615,11 @@ UTEST(late_reply_never_reaches_a_later_call)
     UASSERT(start_thread(echo_server, (uint64_t)&s, 0, &t) == OK);
     m.bytes = "two";
     b = rbuf(reply, sizeof(reply), NULL, 0);
-    UEXPECT(mica_channel_call(ch[0], &m, &b, 0) == OK &&
-            memcmp(reply, "owt", 3) == 0);
+    int e = mica_channel_call(ch[0], &m, &b, now_ns() + 20 * SEC);
+    UEXPECT(e == OK && memcmp(reply, "owt", 3) == 0);
+    if (e) utest_fail(mica_status_str(e), __FILE__, __LINE__);
     mica_handle_close(ch[0]);
-    mica_object_wait_one(t, SIGNAL_TERMINATED, 0, NULL);
+    UEXPECT(mica_object_wait_one(t, SIGNAL_TERMINATED, now_ns() + 20 * SEC, NULL) == OK);
     mica_handle_close(t);
     mica_handle_close(ch[1]);
 }
