@@ -5,8 +5,9 @@
  * with the rights it needs, calls into channel.c or port.c and writes
  * the results back.  Deadlines are clock_get times, 0 for none.  A
  * receive writes the output half of its struct mica_msg_buf on success
- * and on ERR_BUFFER_TOO_SMALL (the sizes needed); reply_receive and
- * channel_reply_read also report what became of the reply there.
+ * and on ERR_BUFFER_TOO_SMALL (the sizes needed) -- the packet field only
+ * when a packet came; reply_receive and channel_reply_read also report
+ * what became of the reply there.
  */
 #include "channel.h"
 #include "lib.h"
@@ -58,8 +59,10 @@ static int buf_out(uint64_t ubuf, const struct recv_out *o, int reply_status)
         .reply_status = reply_status,
         .packet = o->pkt,
     };
+    size_t end = o->kind == MICA_RECV_PACKET
+                     ? sizeof(mb) : offsetof(struct mica_msg_buf, packet);
     return copy_to_user(ubuf + MSGBUF_OUT, (char *)&mb + MSGBUF_OUT,
-                        sizeof(mb) - MSGBUF_OUT);
+                        end - MSGBUF_OUT);
 }
 
 /* The status of a receive, once its results are written. */

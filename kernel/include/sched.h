@@ -93,8 +93,8 @@ int sched_block_locked(irqflags_t f);
  * lock the caller holds, taken with spin_lock_irqsave (flags f); it is
  * released once the current thread counts as blocked, so a wakeup
  * cannot be lost.  Returns the current thread's wait result; a kill or
- * interrupt pending (sched_wait_abort_locked) ends it before blocking.  With `next` NULL
- * it just blocks. */
+ * interrupt pending (sched_wait_abort_locked) ends it before blocking.
+ * With `next` NULL it just blocks. */
 int sched_block_handoff(struct thread *next, spinlock_t *held, irqflags_t f,
                         uint64_t deadline);
 

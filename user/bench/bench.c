@@ -167,6 +167,193 @@ static void bench_futex(void)
     report("futex_round_trip", median(samples, ITERS));
 }
 
+/* --- IPC ------------------------------------------------------------------
+ *
+ * The server is a clone of this process (process_clone) running a plain
+ * function on a native thread; the client is a native thread here.  Both
+ * are pinned (thread_set_affinity) before they start.  Native threads
+ * only make system calls and write memory: they have no C library state.
+ */
+#define BSTACK 16384
+static char bstacks[2][BSTACK] __attribute__((aligned(16)));
+static volatile uint32_t ipc_payload;
+
+static mica_handle_t last_thread;
+
+/* Start fn(a0, a1) on a native thread of proc pinned to cpu_mask; the
+ * thread's handle is kept in last_thread (see wait_last). */
+static int start_native(mica_handle_t proc, void (*fn)(uint64_t, uint64_t),
+                        int stack, uint64_t cpu_mask, uint64_t a0,
+                        uint64_t a1)
+{
+    mica_handle_t t;
+    if (last_thread)
+        mica_handle_close(last_thread);
+    last_thread = 0;
+    int err = mica_thread_create(proc, "bench", 5, &t);
+    if (!err)
+        err = mica_thread_set_affinity(t, cpu_mask);
+    if (!err)
+        err = mica_thread_start(t, (uint64_t)fn,
+                                (uint64_t)(bstacks[stack] + BSTACK - 8), a0,
+                                a1);
+    if (err)
+        mica_handle_close(t);
+    else
+        last_thread = t;
+    return err;
+}
+
+/* Wait for the thread started last to end. */
+static void wait_last(void)
+{
+    mica_object_wait_one(last_thread, SIGNAL_TERMINATED, 0, NULL);
+    mica_handle_close(last_thread);
+    last_thread = 0;
+}
+
+/* Receive through a port, answer every call with as many bytes as came. */
+static void call_server(uint64_t ep, uint64_t a1)
+{
+    (void)a1;
+    mica_handle_t port;
+    static char buf[64];
+    if (mica_port_create(0, &port) || mica_channel_bind(ep, port, 1))
+        mica_process_exit(1);
+    struct mica_msg_buf b = { .bytes = buf, .bytes_cap = sizeof(buf) };
+    int err = mica_port_receive(port, &b, 0);
+    while (err == OK) {
+        struct mica_msg r = { .bytes = buf, .num_bytes = b.actual_bytes };
+        uint64_t tx = b.txid;
+        b.bytes = buf;
+        b.bytes_cap = sizeof(buf);
+        err = mica_reply_receive(port, tx, &r, &b, 0);
+    }
+    mica_process_exit(0);
+}
+
+static void call_client(uint64_t ep, uint64_t a1)
+{
+    (void)a1;
+    static char out[64], in[64];
+    struct mica_msg m = { .bytes = out, .num_bytes = ipc_payload };
+    for (int i = -WARMUP; i < ITERS; i++) {
+        struct mica_msg_buf b = { .bytes = in, .bytes_cap = sizeof(in) };
+        uint64_t t0 = tsc();
+        int err = mica_channel_call((mica_handle_t)ep, &m, &b, 0);
+        uint64_t t1 = tsc();
+        if (err)
+            break;
+        if (i >= 0)
+            samples[i] = t1 - t0;
+    }
+    mica_thread_exit();
+}
+
+static void bench_call(const char *name, uint32_t payload, uint64_t client_cpu,
+                       uint64_t server_cpu)
+{
+    mica_handle_t ch[2], srv, moved, self = mica_process_self();
+    ipc_payload = payload;
+    memset(samples, 0, sizeof(samples));
+    if (mica_channel_create(0, ch) ||
+        mica_process_clone(self, "bench-server", 12, &srv) ||
+        mica_handle_transfer(ch[1], srv, RIGHT_SAME_RIGHTS, &moved) ||
+        start_native(srv, call_server, 0, server_cpu, moved, 0) ||
+        start_native(self, call_client, 1, client_cpu, ch[0], 0)) {
+        printf("bench: %s setup failed\n", name);
+        return;
+    }
+    wait_last();
+    mica_process_kill(srv, 0);
+    mica_object_wait_one(srv, SIGNAL_TERMINATED, 0, NULL);
+    mica_handle_close(srv);
+    mica_handle_close(ch[0]);
+    report(name, median(samples, ITERS));
+}
+
+/* An async pair: write a message and read it back, in one thread. */
+static void bench_channel_write_read(void)
+{
+    mica_handle_t ch[2];
+    char out[64] = { 0 }, in[64];
+    if (mica_channel_create(0, ch))
+        return;
+    for (int i = -WARMUP; i < ITERS; i++) {
+        struct mica_msg_buf b = { .bytes = in, .bytes_cap = sizeof(in) };
+        uint64_t t0 = tsc();
+        mica_channel_write(ch[0], out, sizeof(out), NULL, 0);
+        mica_channel_read(ch[1], &b);
+        uint64_t t1 = tsc();
+        if (i >= 0)
+            samples[i] = t1 - t0;
+    }
+    mica_handle_close(ch[0]);
+    mica_handle_close(ch[1]);
+    report("channel_write_read", median(samples, ITERS));
+}
+
+/* Two threads on one CPU bounce a packet through two ports: each
+ * round trip is two port_queue calls and two port_wait wake-ups. */
+static mica_handle_t ports[2];
+
+static void port_ponger(uint64_t a0, uint64_t a1)
+{
+    (void)a0;
+    (void)a1;
+    struct mica_packet p;
+    for (int i = 0; i < ITERS + WARMUP; i++) {
+        if (mica_port_wait(ports[0], 0, &p) || mica_port_queue(ports[1], &p))
+            break;
+    }
+    mica_thread_exit();
+}
+
+static void port_pinger(uint64_t a0, uint64_t a1)
+{
+    (void)a0;
+    (void)a1;
+    struct mica_packet p = { .key = 1 };
+    for (int i = -WARMUP; i < ITERS; i++) {
+        uint64_t t0 = tsc();
+        mica_port_queue(ports[0], &p);
+        mica_port_wait(ports[1], 0, &p);
+        uint64_t t1 = tsc();
+        if (i >= 0)
+            samples[i] = t1 - t0;
+    }
+    mica_thread_exit();
+}
+
+static void bench_port_wait_wake(void)
+{
+    mica_handle_t self = mica_process_self();
+    if (mica_port_create(0, &ports[0]) || mica_port_create(0, &ports[1]) ||
+        start_native(self, port_ponger, 0, 1, 0, 0) ||
+        start_native(self, port_pinger, 1, 1, 0, 0)) {
+        printf("bench: port_wait_wake setup failed\n");
+        return;
+    }
+    wait_last();
+    mica_handle_close(ports[0]);
+    mica_handle_close(ports[1]);
+    report("port_wait_wake", median(samples, ITERS));
+}
+
+static void bench_ipc(void)
+{
+    struct mica_system_info info;
+    mica_system_info(&info);
+    bench_call("call_rt_same_cpu", 0, 1, 1);
+    bench_call("call_rt_same_cpu_64b", 64, 1, 1);
+    if (info.cpus_online >= 2)
+        bench_call("call_rt_cross_cpu", 0, 1, 2);
+    else
+        printf("bench: call_rt_cross_cpu needs two CPUs; skipped\n");
+    bench_channel_write_read();
+    bench_port_wait_wake();
+}
+
 int bench_run(const char *sel)
 {
     (void)sel;
@@ -177,6 +364,7 @@ int bench_run(const char *sel)
     bench_page_fault();
     bench_thread_switch();
     bench_futex();
+    bench_ipc();
     fflush(stdout);
     return 0;
 }
