@@ -127,8 +127,8 @@ include user/lib/malloc/malloc.mk
 HARNESS := $(PYTHON) tools/harness.py --qemu $(QEMU) --accel $(ACCEL)
 
 qemu-test: all
-	$(HARNESS) boot smp1 --smp 1 --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS) --append "test=all"
-	$(HARNESS) boot smp4 --smp 4 --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS) --append "test=all"
+	$(HARNESS) boot smp1 --smp 1 --timeout 300 --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS) --append "test=all"
+	$(HARNESS) boot smp4 --smp 4 --timeout 480 --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS) --append "test=all"
 	$(MAKE) --no-print-directory $(ISO)
 	$(HARNESS) boot iso --smp 2 --iso $(ISO)
 

@@ -701,7 +701,7 @@ UTEST(unmapped_buffer_mid_copy_is_an_error_not_a_crash)
     UASSERT(start_thread(flip_mapping, (uint64_t)&f, 0, &t) == OK);
     static char src[65536];
     int ok = 0, fault = 0, other = 0;
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 100; i++) {
         /* write from the flipping buffer, read into it */
         int e = mica_channel_write(ch[0], (void *)f.addr, 65536, NULL, 0);
         ok += e == OK;
@@ -721,7 +721,7 @@ UTEST(unmapped_buffer_mid_copy_is_an_error_not_a_crash)
     mica_object_wait_one(t, SIGNAL_TERMINATED, 0, NULL);
     mica_handle_close(t);
     UEXPECT(other == 0);
-    UEXPECT(ok + fault == 200);
+    UEXPECT(ok + fault == 100);
     mica_handle_close(f.vmo);
     mica_handle_close(ch[0]);
     mica_handle_close(ch[1]);
