@@ -481,6 +481,8 @@ int aspace_copy_from_current(struct aspace *as, vaddr_t dst, uint64_t src,
                              uint64_t len, bool *dst_bad)
 {
     *dst_bad = false;
+    if (len == 0)
+        return 0;
     if (!user_range_ok(src, len))
         return ERR_FAULT;
     while (len > 0) {
@@ -492,6 +494,33 @@ int aspace_copy_from_current(struct aspace *as, vaddr_t dst, uint64_t src,
         }
         char *k = (char *)phys_to_virt(pa) + (dst & PAGE_MASK);
         size_t left = arch_copy_user(k, (const void *)src, n);
+        page_unpin(pa);
+        if (left)
+            return ERR_FAULT;
+        dst += n;
+        src += n;
+        len -= n;
+    }
+    return 0;
+}
+
+int aspace_copy_to_current(struct aspace *as, vaddr_t src, uint64_t dst,
+                           uint64_t len, bool *src_bad)
+{
+    *src_bad = false;
+    if (len == 0)
+        return 0;
+    if (!user_range_ok(dst, len))
+        return ERR_FAULT;
+    while (len > 0) {
+        uint64_t n = MIN(len, PAGE_SIZE - (src & PAGE_MASK));
+        paddr_t pa;
+        if (aspace_pin(as, src, false, &pa)) {
+            *src_bad = true;
+            return ERR_FAULT;
+        }
+        char *k = (char *)phys_to_virt(pa) + (src & PAGE_MASK);
+        size_t left = arch_copy_user((void *)dst, k, n);
         page_unpin(pa);
         if (left)
             return ERR_FAULT;

@@ -24,6 +24,7 @@
  */
 #include "channel.h"
 #include "clock.h"
+#include "grant.h"
 #include "lib.h"
 #include "mica/errors.h"
 #include "port.h"
@@ -233,6 +234,16 @@ static void call_abandon(struct call *c)
     c->state = W_DONE;
 }
 
+/* Grants carried by c's request are tied to c (ipc_lock held). */
+static void attach_grants(struct call *c, struct object *const *objs,
+                          uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (grant_attach_locked(objs[i]))
+            c->grants[c->ngrants++] = container_of(objs[i], struct grant,
+                                                   obj);
+}
+
 static struct call *find_call(struct call *head, uint64_t txid)
 {
     for (struct call *c = head; c; c = c->next)
@@ -298,6 +309,7 @@ static int send_direct(struct channel *ep, struct channel *peer,
         }
     }
     if (c) {
+        attach_grants(c, d->objs, um->nhandles);
         c->server = peer;
         call_received(c, peer);
     }
@@ -331,6 +343,7 @@ static int send_queued(struct channel *ep, const struct umsg *um,
     m->txid = c ? c->txid : 0;
     m->call = c;
     if (c) {
+        attach_grants(c, m->objs, m->nhandles);
         c->msg = m;
         c->server = peer;
         c->state = W_QUEUED;
@@ -423,19 +436,28 @@ int channel_call(struct channel *ep, const struct umsg *um,
     int err = msg_handles_in(um, d.src);
     if (err)
         return err;
-    struct call c = {
-        .t = thread_current(),
-        .ep = ep,
-        .reply = *reply,
-        .txid = __atomic_add_fetch(&last_txid, 1, __ATOMIC_RELAXED),
-        .state = W_WAITING,
-    };
+    struct call c;                      /* grants[] filled as needed */
+    c.t = thread_current();
+    c.next = c.prev = NULL;
+    c.ep = ep;
+    c.server = NULL;
+    c.msg = NULL;
+    c.reply = *reply;
+    c.txid = __atomic_add_fetch(&last_txid, 1, __ATOMIC_RELAXED);
+    c.state = W_WAITING;
+    c.status = 0;
+    c.actual_bytes = c.actual_handles = 0;
+    c.ngrants = 0;
     struct thread *to;
     irqflags_t f = spin_lock_irqsave(&ipc_lock);
     err = send_locked(ep, um, &d, &c, &f, &to);
     if (!err)
         err = call_wait(&c, to, deadline, &f);
     spin_unlock_irqrestore(&ipc_lock, f);
+    for (uint32_t i = 0; i < c.ngrants; i++) {
+        grant_revoke(c.grants[i]);
+        object_unref(&c.grants[i]->obj);
+    }
     *nb = c.actual_bytes;
     *nh = c.actual_handles;
     return err;

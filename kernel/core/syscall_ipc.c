@@ -10,6 +10,7 @@
  * what became of the reply there.
  */
 #include "channel.h"
+#include "grant.h"
 #include "lib.h"
 #include "mica/errors.h"
 #include "port.h"
@@ -308,4 +309,51 @@ int64_t sys_port_queue(uint64_t ph, uint64_t upkt, uint64_t a2, uint64_t a3,
     err = port_queue(p, &pkt, &process_current()->acct);
     object_unref(&p->obj);
     return err;
+}
+
+int64_t sys_grant_create(uint64_t addr, uint64_t len, uint64_t rights,
+                         uint64_t uout, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a4, a5);
+    if (rights == 0 || (rights & ~(uint64_t)RIGHTS_IO) || len == 0)
+        return ERR_INVALID_ARGS;
+    if (!user_range_ok(addr, len))
+        return ERR_OUT_OF_RANGE;
+    if (!user_range_ok(uout, sizeof(mica_handle_t)))
+        return ERR_FAULT;
+    struct process *p = process_current();
+    struct grant *g;
+    int err = grant_create(p->aspace, addr, len, &p->acct, &g);
+    if (err)
+        return err;
+    return give(&g->obj, (mica_rights_t)rights | RIGHT_DUPLICATE |
+                             RIGHT_TRANSFER, uout);
+}
+
+static int64_t grant_rw(uint64_t h, uint64_t off, uint64_t ubuf,
+                        uint64_t len, bool write)
+{
+    struct object *o;
+    int err = get((mica_handle_t)h, OBJ_GRANT,
+                  write ? RIGHT_WRITE : RIGHT_READ, &o);
+    if (err)
+        return err;
+    err = grant_copy(container_of(o, struct grant, obj), off, ubuf, len,
+                     write);
+    object_unref(o);
+    return err;
+}
+
+int64_t sys_grant_read(uint64_t h, uint64_t off, uint64_t ubuf, uint64_t len,
+                       uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a4, a5);
+    return grant_rw(h, off, ubuf, len, false);
+}
+
+int64_t sys_grant_write(uint64_t h, uint64_t off, uint64_t ubuf,
+                        uint64_t len, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a4, a5);
+    return grant_rw(h, off, ubuf, len, true);
 }

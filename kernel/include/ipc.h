@@ -87,6 +87,7 @@ struct receiver {
 };
 
 struct channel;
+struct grant;
 
 struct call {
     struct thread *t;
@@ -99,6 +100,8 @@ struct call {
     uint32_t state;
     int status;
     uint32_t actual_bytes, actual_handles;
+    uint32_t ngrants;
+    struct grant *grants[MICA_MSG_MAX_HANDLES];     /* tied to this call */
 };
 
 /* msg.c: building, delivering and destroying messages. */

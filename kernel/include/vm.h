@@ -116,6 +116,10 @@ void page_unpin(paddr_t pa);
  * telling whose memory was at fault. */
 int aspace_copy_from_current(struct aspace *as, vaddr_t dst, uint64_t src,
                              uint64_t len, bool *dst_bad);
+/* The other way: from `as` at src to the current user memory at dst;
+ * *src_bad tells whose memory was at fault. */
+int aspace_copy_to_current(struct aspace *as, vaddr_t src, uint64_t dst,
+                           uint64_t len, bool *src_bad);
 /* arch: page tables of user address spaces */
 int arch_aspace_init(struct aspace *as);
 void arch_aspace_destroy(struct aspace *as);

@@ -340,6 +340,80 @@ static void bench_port_wait_wake(void)
     report("port_wait_wake", median(samples, ITERS));
 }
 
+/* Grants: the client lends 1 MiB; the server fills it with one
+ * grant_write and answers.  Fewer rounds: each moves a mebibyte. */
+#define GRANT_MIB (1u << 20)
+#define GRANT_ITERS 101
+#define GRANT_WARMUP 10
+static char grant_buf[GRANT_MIB], grant_fill[GRANT_MIB];
+static volatile int grant_status;
+
+static void grant_server(uint64_t ep, uint64_t a1)
+{
+    (void)a1;
+    mica_handle_t g;
+    struct mica_msg_buf b = { .handles = &g, .handles_cap = 1 };
+    int err = mica_channel_reply_read((mica_handle_t)ep, 0, NULL, &b, 0);
+    while (err == OK) {
+        int r = mica_grant_write(g, 0, grant_fill, GRANT_MIB);
+        mica_handle_close(g);
+        struct mica_msg m = { .bytes = &r, .num_bytes = sizeof(r) };
+        uint64_t tx = b.txid;
+        b.handles = &g;
+        b.handles_cap = 1;
+        err = mica_channel_reply_read((mica_handle_t)ep, tx, &m, &b, 0);
+    }
+    mica_process_exit(0);
+}
+
+static void grant_client(uint64_t ep, uint64_t a1)
+{
+    (void)a1;
+    for (int i = -GRANT_WARMUP; i < GRANT_ITERS; i++) {
+        mica_handle_t g;
+        int r = 1;
+        if (mica_grant_create(grant_buf, GRANT_MIB, RIGHT_WRITE, &g))
+            break;
+        struct mica_msg m = { .handles = &g, .num_handles = 1 };
+        struct mica_msg_buf b = { .bytes = &r, .bytes_cap = sizeof(r) };
+        uint64_t t0 = tsc();
+        int err = mica_channel_call((mica_handle_t)ep, &m, &b, 0);
+        uint64_t t1 = tsc();
+        if (err || r) {
+            grant_status = err ? err : r;
+            break;
+        }
+        if (i >= 0)
+            samples[i] = t1 - t0;
+    }
+    mica_thread_exit();
+}
+
+static void bench_grant_copy(void)
+{
+    mica_handle_t ch[2], srv, moved, self = mica_process_self();
+    memset(samples, 0, sizeof(samples));
+    memset(grant_buf, 0, sizeof(grant_buf));    /* no first-touch faults */
+    if (mica_channel_create(0, ch) ||
+        mica_process_clone(self, "bench-server", 12, &srv) ||
+        mica_handle_transfer(ch[1], srv, RIGHT_SAME_RIGHTS, &moved) ||
+        start_native(srv, grant_server, 0, 1, moved, 0) ||
+        start_native(self, grant_client, 1, 1, ch[0], 0)) {
+        printf("bench: grant_copy_1mib setup failed\n");
+        return;
+    }
+    wait_last();
+    mica_process_kill(srv, 0);
+    mica_object_wait_one(srv, SIGNAL_TERMINATED, 0, NULL);
+    mica_handle_close(srv);
+    mica_handle_close(ch[0]);
+    if (grant_status)
+        printf("bench: grant_copy_1mib failed: %s\n",
+               mica_status_str(grant_status));
+    else
+        report("grant_copy_1mib", median(samples, GRANT_ITERS));
+}
+
 static void bench_ipc(void)
 {
     struct mica_system_info info;
@@ -351,6 +425,7 @@ static void bench_ipc(void)
     else
         printf("bench: call_rt_cross_cpu needs two CPUs; skipped\n");
     bench_channel_write_read();
+    bench_grant_copy();
     bench_port_wait_wake();
 }
 

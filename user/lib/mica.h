@@ -175,6 +175,15 @@ static inline int mica_channel_reply_read(mica_handle_t h, uint64_t txid,
 static inline int mica_channel_bind(mica_handle_t h, mica_handle_t port,
                                     uint64_t key)
 { return MICA_CALL(MICA_SYS_channel_bind, h, port, key, 0, 0, 0); }
+static inline int mica_grant_create(const void *addr, uint64_t len,
+                                    mica_rights_t rights, mica_handle_t *out)
+{ return MICA_CALL(MICA_SYS_grant_create, addr, len, rights, out, 0, 0); }
+static inline int mica_grant_read(mica_handle_t h, uint64_t off, void *buf,
+                                  uint64_t len)
+{ return MICA_CALL(MICA_SYS_grant_read, h, off, buf, len, 0, 0); }
+static inline int mica_grant_write(mica_handle_t h, uint64_t off,
+                                   const void *buf, uint64_t len)
+{ return MICA_CALL(MICA_SYS_grant_write, h, off, buf, len, 0, 0); }
 static inline int mica_port_create(uint32_t flags, mica_handle_t *out)
 { return MICA_CALL(MICA_SYS_port_create, flags, out, 0, 0, 0, 0); }
 static inline int mica_port_receive(mica_handle_t port,

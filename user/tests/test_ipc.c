@@ -726,3 +726,142 @@ UTEST(unmapped_buffer_mid_copy_is_an_error_not_a_crash)
     mica_handle_close(ch[0]);
     mica_handle_close(ch[1]);
 }
+
+/* --- grants ------------------------------------------------------------------- */
+
+#define GRANT_LEN (256u * 1024)
+static char grant_src[GRANT_LEN], grant_peek[8];
+
+/* For each call: with a grant, read its first 8 bytes, fill it from
+ * grant_src, try one byte past its end, and keep it; without, use the
+ * grant kept from an earlier call.  Replies with the statuses. */
+static void grant_server(uint64_t ep, uint64_t a1)
+{
+    (void)a1;
+    mica_handle_t hs[2], kept = 0;
+    uint32_t len;
+    struct mica_msg_buf b = rbuf(&len, sizeof(len), hs, 2);
+    int err = mica_channel_reply_read((mica_handle_t)ep, 0, NULL, &b, 0);
+    while (err == OK) {
+        int r[3];
+        if (b.actual_handles == 1) {
+            kept = hs[0];
+            r[0] = mica_grant_read(kept, 0, grant_peek, 8);
+            r[1] = mica_grant_write(kept, 0, grant_src, len);
+            r[2] = mica_grant_write(kept, len, grant_src, 1);
+        } else {
+            r[0] = mica_grant_write(kept, 0, grant_src, 1);
+            r[1] = mica_grant_read(kept, 0, grant_peek, 1);
+            r[2] = OK;
+        }
+        struct mica_msg m = { .bytes = r, .num_bytes = sizeof(r) };
+        uint64_t tx = b.txid;
+        b = rbuf(&len, sizeof(len), hs, 2);
+        err = mica_channel_reply_read((mica_handle_t)ep, tx, &m, &b, 0);
+    }
+    mica_thread_exit();
+}
+
+UTEST(grant_works_during_its_call_only)
+{
+    static char dst[GRANT_LEN];
+    mica_handle_t ch[2], t, g;
+    for (unsigned i = 0; i < GRANT_LEN; i++)
+        grant_src[i] = (char)(i * 7 + 1);
+    memcpy(dst, "request!", 8);
+    UASSERT(mica_channel_create(0, ch) == OK);
+    UASSERT(start_thread(grant_server, ch[1], 0, &t) == OK);
+    UASSERT(mica_grant_create(dst, GRANT_LEN, RIGHT_READ | RIGHT_WRITE,
+                              &g) == OK);
+    uint32_t len = GRANT_LEN;
+    int r[3] = { 1, 1, 1 };
+    struct mica_msg m = { .bytes = &len, .num_bytes = 4, .handles = &g,
+                          .num_handles = 1 };
+    struct mica_msg_buf b = rbuf(r, sizeof(r), NULL, 0);
+    UASSERT(mica_channel_call(ch[0], &m, &b, now_ns() + 60 * SEC) == OK);
+    UEXPECT(r[0] == OK && memcmp(grant_peek, "request!", 8) == 0);
+    UEXPECT(r[1] == OK && memcmp(dst, grant_src, GRANT_LEN) == 0);
+    UEXPECT(r[2] == ERR_OUT_OF_RANGE);
+    /* the call is over: the server's grant is dead */
+    m.num_handles = 0;
+    b = rbuf(r, sizeof(r), NULL, 0);
+    dst[0] = 'k';
+    UASSERT(mica_channel_call(ch[0], &m, &b, now_ns() + 60 * SEC) == OK);
+    UEXPECT(r[0] == ERR_BAD_STATE && r[1] == ERR_BAD_STATE);
+    UEXPECT(dst[0] == 'k');
+    mica_handle_close(ch[0]);
+    mica_object_wait_one(t, SIGNAL_TERMINATED, 0, NULL);
+    mica_handle_close(t);
+    mica_handle_close(ch[1]);
+}
+
+UTEST(grant_errors)
+{
+    static char mem[4096];
+    mica_handle_t g, ro, v;
+    UEXPECT(mica_grant_create(mem, 16, 0, &g) == ERR_INVALID_ARGS);
+    UEXPECT(mica_grant_create(mem, 16, RIGHT_EXECUTE, &g) ==
+            ERR_INVALID_ARGS);
+    UEXPECT(mica_grant_create(mem, 0, RIGHT_READ, &g) == ERR_INVALID_ARGS);
+    UEXPECT(mica_grant_create((void *)0xFFFFFFFF80100000ull, 16, RIGHT_READ,
+                              &g) == ERR_OUT_OF_RANGE);
+    UEXPECT(mica_grant_create(mem, 16, RIGHT_READ, (void *)0x10) ==
+            ERR_FAULT);
+    UASSERT(mica_grant_create(mem, 16, RIGHT_READ, &g) == OK);
+    char buf[16];
+    UEXPECT(mica_grant_read(g, 0, buf, 16) == ERR_BAD_STATE);  /* no call */
+    UEXPECT(mica_grant_write(g, 0, buf, 16) == ERR_ACCESS_DENIED);
+    UEXPECT(mica_grant_read(0x12345, 0, buf, 16) == ERR_BAD_HANDLE);
+    UASSERT(mica_vmo_create(4096, &v) == OK);
+    UEXPECT(mica_grant_read(v, 0, buf, 16) == ERR_WRONG_TYPE);
+    UASSERT(mica_handle_duplicate(g, RIGHT_TRANSFER, &ro) == OK);
+    UEXPECT(mica_grant_read(ro, 0, buf, 16) == ERR_ACCESS_DENIED);
+    mica_handle_close(ro);
+    mica_handle_close(v);
+    mica_handle_close(g);
+}
+
+/* Range and fault errors need a live grant: a server thread that runs
+ * one script per call, given the grant. */
+static void grant_checker(uint64_t ep, uint64_t a1)
+{
+    (void)a1;
+    mica_handle_t hs[1];
+    char in[4], buf[32];
+    struct mica_msg_buf b = rbuf(in, sizeof(in), hs, 1);
+    if (mica_channel_reply_read((mica_handle_t)ep, 0, NULL, &b, 0) == OK) {
+        int r[4];
+        r[0] = mica_grant_read(hs[0], 8, buf, 9);           /* 8 + 9 > 16 */
+        r[1] = mica_grant_read(hs[0], 17, buf, 0);
+        r[2] = mica_grant_read(hs[0], 0, (void *)0x10, 4);  /* ours bad */
+        r[3] = mica_grant_read(hs[0], 0, buf, 16);          /* theirs bad */
+        struct mica_msg m = { .bytes = r, .num_bytes = sizeof(r) };
+        mica_channel_reply_read((mica_handle_t)ep, b.txid, &m, NULL, 0);
+    }
+    mica_thread_exit();
+}
+
+UTEST(grant_bounds_and_faults)
+{
+    mica_handle_t ch[2], t, g;
+    UASSERT(mica_channel_create(0, ch) == OK);
+    UASSERT(start_thread(grant_checker, ch[1], 0, &t) == OK);
+    /* 16 bytes at an address nothing is mapped at */
+    UASSERT(mica_grant_create((void *)0x7e0000000000ull, 16, RIGHT_READ,
+                              &g) == OK);
+    int r[4] = { 1, 1, 1, 1 };
+    for (int i = 0; i < 10; i++)
+        mica_thread_yield();            /* let it block: the direct path */
+    struct mica_msg m = { .bytes = NULL, .num_bytes = 0, .handles = &g,
+                          .num_handles = 1 };
+    struct mica_msg_buf b = rbuf(r, sizeof(r), NULL, 0);
+    UASSERT(mica_channel_call(ch[0], &m, &b, now_ns() + 60 * SEC) == OK);
+    UEXPECT(r[0] == ERR_OUT_OF_RANGE);
+    UEXPECT(r[1] == ERR_OUT_OF_RANGE);
+    UEXPECT(r[2] == ERR_FAULT);
+    UEXPECT(r[3] == ERR_FAULT);
+    mica_object_wait_one(t, SIGNAL_TERMINATED, 0, NULL);
+    mica_handle_close(t);
+    mica_handle_close(ch[0]);
+    mica_handle_close(ch[1]);
+}

@@ -26,6 +26,7 @@ enum mica_obj_type {
     OBJ_HANDLE_TABLE = 11,
     OBJ_JOB = 12,
     OBJ_LOG = 13,
+    OBJ_GRANT = 14,
     OBJ_TYPE_COUNT
 };
 

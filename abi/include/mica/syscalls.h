@@ -61,6 +61,9 @@
     X(channel_call,                0x1073)     \
     X(channel_reply_read,          0x1074)     \
     X(channel_bind,                0x1075)     \
+    X(grant_create,                0x1090)     \
+    X(grant_read,                  0x1091)     \
+    X(grant_write,                 0x1092)     \
     X(port_create,                 0x1078)     \
     X(port_receive,                0x1079)     \
     X(reply_receive,               0x107a)     \
