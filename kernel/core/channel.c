@@ -121,6 +121,7 @@ static void poke_receiver(struct channel *ep)
 
 static void enqueue(struct channel *ep, struct msg *m)
 {
+    channel_gc_inflight_locked(m, +1);
     m->next = NULL;
     if (ep->tail)
         ep->tail->next = m;
@@ -143,6 +144,7 @@ static struct msg *dequeue(struct channel *ep)
     if (!ep->head)
         ep->tail = NULL;
     ep->count--;
+    channel_gc_inflight_locked(m, -1);
     if (ep->port) {                         /* to the back, or off */
         port_endpoint_unready_locked(ep->port, ep);
         port_endpoint_ready_locked(ep->port, ep);
@@ -155,6 +157,7 @@ static struct msg *dequeue(struct channel *ep)
 
 static void requeue_front(struct channel *ep, struct msg *m)
 {
+    channel_gc_inflight_locked(m, +1);
     m->next = ep->head;
     ep->head = m;
     if (!ep->tail)
@@ -654,19 +657,39 @@ static void close_peer(struct channel *ep, struct channel *peer)
     update_signals(peer);
 }
 
-static void channel_close(struct channel *ep)
+struct msg *channel_purge_locked(struct channel *ep, int status)
 {
-    irqflags_t f = spin_lock_irqsave(&ipc_lock);
-    ep->closed = true;
     struct msg *dead = ep->head;
     ep->head = ep->tail = NULL;
     ep->count = 0;
     for (struct msg *m = dead; m; m = m->next) {
+        channel_gc_inflight_locked(m, -1);
         if (m->call) {
-            call_finish(m->call, ERR_PEER_CLOSED);
+            call_finish(m->call, status);
             m->call = NULL;
         }
     }
+    if (ep->port)
+        port_endpoint_unready_locked(ep->port, ep);
+    update_signals(ep);
+    if (ep->peer)
+        update_signals(ep->peer);
+    return dead;
+}
+
+static void destroy_all(struct msg *m)
+{
+    for (struct msg *next; m; m = next) {
+        next = m->next;
+        msg_destroy(m);
+    }
+}
+
+static void channel_close(struct channel *ep)
+{
+    irqflags_t f = spin_lock_irqsave(&ipc_lock);
+    ep->closed = true;
+    struct msg *dead = channel_purge_locked(ep, ERR_PEER_CLOSED);
     for (struct receiver *r; (r = ep->receivers);) {
         receiver_unlink(&ep->receivers, r);
         receiver_done(r, ERR_CANCELED);
@@ -680,11 +703,10 @@ static void channel_close(struct channel *ep)
         port_endpoint_remove_locked(port, ep);
         channel_unbind_locked(ep);
     }
+    struct msg *garbage = channel_gc_pending() ? channel_gc_locked() : NULL;
     spin_unlock_irqrestore(&ipc_lock, f);
-    for (struct msg *m = dead, *next; m; m = next) {
-        next = m->next;
-        msg_destroy(m);
-    }
+    destroy_all(dead);
+    destroy_all(garbage);
     if (peer) {
         object_unref(&peer->obj);           /* ep's reference to it */
         object_unref(&ep->obj);             /* its reference to ep */

@@ -32,6 +32,12 @@ struct channel {
     bool on_ready;
     bool closed;                    /* its last handle is gone */
     struct kmem_account *acct;
+    /* cycle collection (channel_gc.c) */
+    uint32_t inflight;              /* its handles inside queued messages */
+    struct channel *inflight_next, *inflight_prev;
+    struct channel *gc_next;        /* work list */
+    uint32_t gc_refs;
+    bool gc_cand, gc_live;
 };
 
 /* A new pair, charged to acct, each with one reference for the caller. */
@@ -88,6 +94,18 @@ int channel_bind(struct channel *ep, struct port *port, uint64_t key);
  * Errors as msg_read; the message then stays queued. */
 int channel_take_msg_locked(struct channel *ep, const struct ubuf *b,
                             struct recv_out *out, irqflags_t *f);
+
+/* channel_gc.c, ipc_lock held.  A queued message carrying m's handles
+ * went in (+1) or out (-1) of a queue. */
+void channel_gc_inflight_locked(struct msg *m, int delta);
+/* Find endpoints reachable only from queues of other such endpoints
+ * (cycles nobody can read any more) and take their queued messages out;
+ * returns them, for the caller to destroy once ipc_lock is dropped. */
+struct msg *channel_gc_locked(void);
+/* True when channel_gc_locked has anything to look at. */
+bool channel_gc_pending(void);
+/* channel.c: take ep's queue for destruction (calls in it fail). */
+struct msg *channel_purge_locked(struct channel *ep, int status);
 
 /* port.c: a closed port lets its bound endpoints go. */
 void channel_unbind_locked(struct channel *ep);

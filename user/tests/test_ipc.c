@@ -297,6 +297,49 @@ UTEST(channel_unread_messages_close_their_handles)
     UEXPECT(after.free_pages == before.free_pages);
 }
 
+UTEST(channel_cycles_through_queues_are_collected)
+{
+    struct mica_system_info before, after;
+    settle(&before, NULL);
+    for (int round = 0; round < 3; round++) {
+        mica_handle_t a[2], b[2], c[2], v;
+        UASSERT(mica_channel_create(0, a) == OK);
+        UASSERT(mica_channel_create(0, b) == OK);
+        UASSERT(mica_vmo_create(4096, &v) == OK);
+        /* a1 waits in b1's queue, b1 in a1's: a two-endpoint cycle */
+        mica_handle_t hs[2] = { b[1], v };
+        UASSERT(mica_channel_write(a[0], "x", 1, hs, 2) == OK);
+        UASSERT(mica_channel_write(b[0], "y", 1, &a[1], 1) == OK);
+        if (round == 2) {
+            /* and a longer one through a third channel */
+            UASSERT(mica_channel_create(0, c) == OK);
+            UASSERT(mica_channel_write(a[0], "z", 1, &c[1], 1) == OK);
+            UASSERT(mica_channel_write(c[0], "w", 1, &b[0], 1) == OK);
+            mica_handle_close(c[0]);
+        } else {
+            mica_handle_close(b[0]);
+        }
+        mica_handle_close(a[0]);
+    }
+    settle(&after, &before);
+    UEXPECT(after.live_channels == before.live_channels);
+    UEXPECT(after.live_vmos == before.live_vmos);
+    UEXPECT(after.free_pages == before.free_pages);
+    /* an endpoint only in flight but readable by someone stays */
+    mica_handle_t a[2], b[2], got;
+    UASSERT(mica_channel_create(0, a) == OK);
+    UASSERT(mica_channel_create(0, b) == OK);
+    UASSERT(mica_channel_write(a[0], NULL, 0, &b[1], 1) == OK);
+    mica_handle_close(b[0]);                /* a close runs the collector */
+    struct mica_msg_buf rb = rbuf(NULL, 0, &got, 1);
+    UEXPECT(mica_channel_read(a[1], &rb) == OK);
+    mica_signals_t seen = 0;
+    UEXPECT(mica_object_wait_one(got, SIGNAL_PEER_CLOSED, 0, &seen) == OK);
+    mica_handle_close(got);
+    mica_handle_close(a[0]);
+    mica_handle_close(a[1]);
+}
+
 /* --- calls within a process --------------------------------------------------- */
 
 struct server_arg {
