@@ -130,7 +130,7 @@ qemu-test: all
 	$(HARNESS) boot smp1 --smp 1 --timeout 300 --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS) --append "test=all"
 	$(HARNESS) boot smp4 --smp 4 --timeout 480 --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS) --append "test=all"
 	$(MAKE) --no-print-directory $(ISO)
-	$(HARNESS) boot iso --smp 2 --iso $(ISO)
+	$(HARNESS) boot iso --smp 2 --timeout 300 --iso $(ISO)
 
 harness-test: all
 	$(HARNESS) selftest --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS)
