@@ -84,14 +84,13 @@ static void measure_overhead(void)
     overhead = median(samples, ITERS);
 }
 
-/* Restrict the calling thread to CPU 0; children and threads inherit it. */
+/* Restrict the calling thread to CPU 0; children and threads inherit it.
+ * The same code as Mica's. */
 static void pin_cpu0(void)
 {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(0, &set);
-    if (sched_setaffinity(0, sizeof(set), &set))
-        perror("linuxbench: sched_setaffinity");
+    uint64_t mask = 1;
+    if (syscall(SYS_sched_setaffinity, 0, sizeof(mask), &mask))
+        printf("bench: sched_setaffinity failed\n");
 }
 
 /* The bare syscall instruction, as Mica's null_syscall issues it: no
