@@ -2,7 +2,7 @@
 # deps.sh - install the Debian packages Mica's build and tests need.
 #
 # linux-image-amd64 is Debian's stock kernel, booted by `make bench` for
-# the Linux comparison (tools/linuxbench/).
+# the Linux comparison (bench/linux/).
 #
 # Checks each package with dpkg and installs only the missing ones, so a
 # second run is quick and offline.  Runs as root (or through sudo) on a

@@ -32,21 +32,22 @@ if [ ! -r "$kernel" ]; then
          "comparison needs it: run make bench as root"
     exit 2
 fi
-echo "bench: linux kernel ${kernel#/boot/vmlinuz-}"
-
-rm -f "$log"
+rm -f "$log" "$log.txt"
 status=0
 # shellcheck disable=SC2086
 timeout "$TIMEOUT" "$QEMU" $BENCH_QEMU_OPTS -serial "file:$log" \
     -kernel "$kernel" -initrd "$initramfs" \
     -append "console=ttyS0 quiet panic=-1 maxcpus=1" || status=$?
 # The console ends lines with CR LF.
-tr -d '\r' < "$log" | grep -a -e '^bench ' -e '^linuxbench: warning' || true
+tr -d '\r' < "$log" > "$log.txt"
+online=$(sed -n 's/^linuxbench: CPUs online: //p' "$log.txt")
+echo "bench: linux ${kernel#/boot/vmlinuz-}, CPUs online: ${online:-?}"
+grep -a -e '^bench ' -e '^linuxbench: warning' "$log.txt" || true
 if [ "$status" = 124 ]; then
     echo "bench: the Linux boot timed out after $TIMEOUT s; see $log"
     exit 1
 fi
-if [ "$status" != 0 ] || ! grep -q -a '^linuxbench: done' "$log"; then
+if [ "$status" != 0 ] || ! grep -q -a '^linuxbench: done' "$log.txt"; then
     echo "bench: the Linux boot failed (QEMU status $status); see $log"
     exit 1
 fi

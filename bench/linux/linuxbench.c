@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <dirent.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -245,6 +246,35 @@ static void bench_futex(void)
     report("linux_futex_round_trip", median(samples, ITERS));
 }
 
+/* Print one line of a sysfs file as "linuxbench: LABEL: CONTENT". */
+static void print_sysfs(const char *label, const char *path)
+{
+    char buf[160] = "";
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0)
+        buf[strcspn(buf, "\n")] = 0;
+    if (fd >= 0)
+        close(fd);
+    printf("linuxbench: %s: %s\n", label, buf);
+}
+
+/* For the log: which mitigations the kernel chose on this virtual CPU. */
+static void print_mitigations(void)
+{
+    const char *dir = "/sys/devices/system/cpu/vulnerabilities";
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[300];
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        print_sysfs(e->d_name, path);
+    }
+    if (d)
+        closedir(d);
+}
+
 /* Bring CPU 1 online through sysfs while a helper on CPU 0 executes
  * `pause` (and sleeps, so that idle time still passes at once under
  * sleep=off): each pause lets QEMU run CPU 1.  Prints the online CPUs. */
@@ -269,13 +299,7 @@ static void online_cpu1(void)
         kill(helper, SIGKILL);
         waitpid(helper, NULL, 0);
     }
-    char online[32] = "";
-    fd = open("/sys/devices/system/cpu/online", O_RDONLY);
-    if (fd >= 0 && read(fd, online, sizeof(online) - 1) > 0)
-        online[strcspn(online, "\n")] = 0;
-    if (fd >= 0)
-        close(fd);
-    printf("linuxbench: CPUs online: %s\n", online);
+    print_sysfs("CPUs online", "/sys/devices/system/cpu/online");
 }
 
 /* As PID 1 the kernel may have found no /dev/console in the initramfs;
@@ -300,8 +324,10 @@ int main(void)
     if (is_init)
         console_setup();
     pin_cpu0();
-    if (is_init)
+    if (is_init) {
         online_cpu1();
+        print_mitigations();
+    }
     measure_overhead();
     printf("bench linux_rdtsc_overhead instructions=%llu\n",
            (unsigned long long)overhead);
