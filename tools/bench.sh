@@ -7,8 +7,8 @@
 # the other on the same QEMU machine: TCG with -icount shift=0,sleep=off,
 # where the TSC counts executed guest instructions (each iteration of a
 # rep-prefixed instruction counts once), summed over the vCPUs (a halted
-# one adds nothing).  So every figure is instructions per operation and
-# identical from run to run.  Prints the "bench NAME instructions=N"
+# one adds nothing).  So every figure is instructions per operation;
+# Mica's are identical from run to run, Linux's nearly.  Prints the "bench NAME instructions=N"
 # lines of both systems, then a table of Mica/Linux ratios computed from
 # those lines ("n/a" where either figure is missing).  Logs go to
 # build/bench/mica.log and linux.log (docs/benchmarks.md).

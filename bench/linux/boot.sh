@@ -39,6 +39,7 @@ timeout "$TIMEOUT" "$QEMU" $BENCH_QEMU_OPTS -serial "file:$log" \
     -kernel "$kernel" -initrd "$initramfs" \
     -append "console=ttyS0 quiet panic=-1 maxcpus=1" || status=$?
 # The console ends lines with CR LF.
+[ -f "$log" ] || : > "$log"
 tr -d '\r' < "$log" > "$log.txt"
 online=$(sed -n 's/^linuxbench: CPUs online: //p' "$log.txt")
 echo "bench: linux ${kernel#/boot/vmlinuz-}, CPUs online: ${online:-?}"
