@@ -25,9 +25,9 @@
  * program (not PID 1) it just prints its figures, for trying it out.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <dirent.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
