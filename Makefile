@@ -4,7 +4,8 @@
 #   make test    host unit tests, then Mica booted in QEMU (1 and 4 CPUs, ISO)
 #   make iso     a GRUB (BIOS) ISO image: build/mica.iso
 #   make gdb     boot halted under QEMU's gdb stub and attach gdb
-#   make bench   kernel fast-path figures (instructions per operation)
+#   make bench   kernel fast-path figures (instructions per operation),
+#                beside Debian's Linux booted on the same QEMU machine
 #
 # Every artifact goes under build/.  tools/deps.sh installs missing Debian
 # packages first (run/test/iso depend on it).
@@ -123,6 +124,7 @@ gdb: all
 
 include tests/host/host.mk
 include user/lib/malloc/malloc.mk
+include bench/linux/linux.mk
 
 HARNESS := $(PYTHON) tools/harness.py --qemu $(QEMU) --accel $(ACCEL)
 
@@ -142,10 +144,11 @@ test: deps
 	@$(MAKE) --no-print-directory harness-test
 	@echo "make test: everything passed"
 
-# Benchmarks (not tests): instructions per operation under -icount.
+# Benchmarks (not tests): instructions per operation under -icount, for
+# Mica and for Linux (bench/linux, docs/benchmarks.md).
 bench: deps
-	@$(MAKE) --no-print-directory all
-	@tools/bench.sh $(KERNEL_BIN) $(INIT_ELF) $(BOOTFS)
+	@$(MAKE) --no-print-directory all $(LINUXBENCH_CPIO)
+	@tools/bench.sh $(KERNEL_BIN) $(INIT_ELF) $(BOOTFS) $(LINUXBENCH_CPIO)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,6 +1,9 @@
 #!/bin/sh
 # deps.sh - install the Debian packages Mica's build and tests need.
 #
+# linux-image-amd64 is Debian's stock kernel, booted by `make bench` for
+# the Linux comparison (bench/linux/).
+#
 # Checks each package with dpkg and installs only the missing ones, so a
 # second run is quick and offline.  Runs as root (or through sudo) on a
 # Debian 12 machine; `apt-get update` is done once, only when something is
@@ -8,7 +11,8 @@
 set -eu
 
 PKGS="gcc binutils make libc6-dev qemu-system-x86 musl-tools musl-dev cpio \
-grub-pc-bin grub-common xorriso mtools libcmocka-dev python3 gdb"
+grub-pc-bin grub-common xorriso mtools libcmocka-dev python3 gdb \
+linux-image-amd64"
 
 missing=""
 for p in $PKGS; do

@@ -3,8 +3,9 @@
  *
  * The only file that knows Linux numbers.  It handles just the calls
  * that are the same thing as a native primitive (DESIGN.md section 8):
- * thread-local storage, thread ids, futexes, yield, exit, clocks, sleep,
- * anonymous private memory, an unmovable brk, thread-shaped clone, and
+ * thread-local storage, thread ids, futexes, yield, CPU affinity, exit,
+ * clocks, sleep, anonymous private memory, an unmovable brk,
+ * thread-shaped clone (the new thread keeps its creator's affinity), and
  * for processes holding the log capability, write/writev on fds 1 and 2
  * and the terminal-size ioctl on them.  Everything else is -ENOSYS until
  * the personality server answers it.  Errors are Linux's negative errno.
@@ -313,6 +314,27 @@ int64_t linux_mprotect(uint64_t addr, uint64_t len, uint64_t prot)
     return r == ERR_NOT_FOUND ? -LX_ENOMEM : err(r);
 }
 
+/* sched_setaffinity(tid, len, mask): tid 0 is the caller, any other a
+ * thread of the caller's process.  The mask's first 64 bits count (bit
+ * n: CPU n); a shorter one is zero-extended, as Linux does. */
+static int64_t lx_sched_setaffinity(uint64_t tid, uint64_t len,
+                                    uint64_t umask)
+{
+    uint64_t mask = 0;
+    if (copy_from_user(&mask, umask, MIN(len, sizeof(mask))))
+        return -LX_EFAULT;
+    struct thread *t = thread_current();
+    if ((int32_t)tid != 0)
+        t = process_thread_by_tid(process_current(), (uint32_t)tid);
+    else
+        object_ref(&t->obj);
+    if (!t)
+        return -LX_ESRCH;
+    int r = sched_set_affinity(t, mask);
+    object_unref(&t->obj);
+    return r ? err(r) : 0;
+}
+
 #define CLONE_VM 0x100
 #define CLONE_THREAD 0x10000
 #define CLONE_SETTLS 0x80000
@@ -342,6 +364,7 @@ int64_t linux_clone(struct trap_frame *tf)
     if (flags & CLONE_CHILD_CLEARTID)
         t->clear_child_tid = ctid;
     t->arch.fs_base = (flags & CLONE_SETTLS) ? tls : thread_current()->arch.fs_base;
+    sched_set_affinity(t, thread_current()->affinity);    /* as Linux */
     r = process_thread_start_clone(t, tf, sp);
     object_unref(&t->obj);
     return r ? err(r) : (int64_t)tid;
@@ -364,6 +387,8 @@ int64_t linux_syscall(struct trap_frame *tf)
         thread_current()->clear_child_tid = a0;
         return thread_current()->tid;
     case LX_sched_yield:    sched_yield(); return 0;
+    case LX_sched_setaffinity:
+        return lx_sched_setaffinity(a0, a1, a2);
     case LX_clock_gettime:  return lx_clock_gettime(a0, a1);
     case LX_nanosleep:      return sleep_for(a0, false);
     case LX_clock_nanosleep:

@@ -225,6 +225,20 @@ void process_thread_gone(struct thread *t)
     /* t->proc and its reference stay until the thread object goes */
 }
 
+struct thread *process_thread_by_tid(struct process *p, uint32_t tid)
+{
+    struct thread *found = NULL;
+    irqflags_t f = spin_lock_irqsave(&p->obj.lock);
+    for (struct thread *t = p->threads; t && !found; t = t->proc_next) {
+        if (t->tid == tid) {
+            object_ref(&t->obj);
+            found = t;
+        }
+    }
+    spin_unlock_irqrestore(&p->obj.lock, f);
+    return found;
+}
+
 struct handle_table *process_handles_get(struct process *p)
 {
     irqflags_t f = spin_lock_irqsave(&p->obj.lock);

@@ -12,6 +12,7 @@ enum {
     LX_rt_sigprocmask = 14, LX_ioctl = 16, LX_writev = 20,
     LX_sched_yield = 24, LX_nanosleep = 35, LX_getpid = 39, LX_clone = 56,
     LX_exit = 60, LX_arch_prctl = 158, LX_gettid = 186, LX_futex = 202,
+    LX_sched_setaffinity = 203,
     LX_set_tid_address = 218, LX_clock_gettime = 228,
     LX_clock_nanosleep = 230, LX_exit_group = 231,
 };

@@ -74,6 +74,9 @@ void process_thread_gone(struct thread *t);
 /* Wait (deadline: clock_ns, 0 = none) until p has died. */
 int process_wait(struct process *p, uint64_t deadline);
 
+/* p's thread with id `tid`, referenced; NULL if it has none. */
+struct thread *process_thread_by_tid(struct process *p, uint32_t tid);
+
 /* A reference to p's handle table (NULL once it has died). */
 struct handle_table *process_handles_get(struct process *p);
 

@@ -988,6 +988,7 @@ UTEST(abi_debug_fail_inject_errors)
 /* --- the Linux calls the kernel answers ------------------------------ */
 
 #define LX_EPERM 1
+#define LX_ESRCH 3
 #define LX_EBADF 9
 #define LX_EAGAIN 11
 #define LX_ENOMEM 12
@@ -1040,6 +1041,20 @@ UTEST(abi_linux_misc_errors)
     UEXPECT(lx(56, 0x10100, (long)KERNEL_PTR, 0, 0, 0, 0) == -LX_EINVAL);
     UEXPECT(lx(56, 0x90100, 0x100000, 0, 0, (long)KERNEL_PTR, 0) ==
             -LX_EINVAL);
+}
+
+UTEST(abi_linux_affinity_errors)
+{
+    uint64_t none = 0, one = 1, all = ~0ull;
+    long self = lx(186, 0, 0, 0, 0, 0, 0);                      /* gettid */
+    UEXPECT(lx(203, 0, 8, (long)KERNEL_PTR, 0, 0, 0) == -LX_EFAULT);
+    UEXPECT(lx(203, 0, 8, (long)UNMAPPED_PTR, 0, 0, 0) == -LX_EFAULT);
+    UEXPECT(lx(203, 0x3FFFFFFF, 8, (long)&one, 0, 0, 0) == -LX_ESRCH);
+    UEXPECT(lx(203, -1, 8, (long)&one, 0, 0, 0) == -LX_ESRCH);
+    UEXPECT(lx(203, 0, 8, (long)&none, 0, 0, 0) == -LX_EINVAL);
+    UEXPECT(lx(203, 0, 0, (long)&one, 0, 0, 0) == -LX_EINVAL);  /* empty */
+    UEXPECT(lx(203, self, 8, (long)&one, 0, 0, 0) == 0);
+    UEXPECT(lx(203, 0, 8, (long)&all, 0, 0, 0) == 0);
 }
 
 UTEST(abi_linux_futex_errors)

@@ -1,6 +1,7 @@
 /*
  * test_posix.c - musl's own code on Mica: stdio, malloc, and pthreads
- * (clone, futexes, thread exit with the child-tid wake) on every CPU.
+ * (clone, futexes, thread exit with the child-tid wake) on every CPU,
+ * and pinning threads to a CPU with sched_setaffinity.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -113,6 +114,53 @@ UTEST(pthreads_futex_stress)
     for (int i = 0; i < 4; i++)
         UEXPECT(pthread_join(t[i], NULL) == 0);
     UEXPECT(got == 500);
+}
+
+/* sched_setaffinity pins the caller, and a thread it creates afterwards
+ * inherits the mask.  Pinned to one CPU, the other thread cannot run
+ * while the main thread spins, and each yield runs it for exactly one
+ * turn of its loop; on another CPU it would count on during the spin. */
+static volatile int yield_stop;
+static volatile long yield_turns;
+
+static void *turn_counter(void *arg)
+{
+    (void)arg;
+    while (!yield_stop) {
+        yield_turns++;
+        sched_yield();
+    }
+    return NULL;
+}
+
+static long set_affinity(uint64_t mask)
+{
+    return syscall(SYS_sched_setaffinity, 0, sizeof(mask), &mask);
+}
+
+UTEST(sched_setaffinity_pins_threads)
+{
+    pthread_t t;
+    UASSERT(set_affinity(1) == 0);                  /* CPU 0 */
+    yield_stop = 0;
+    yield_turns = 0;
+    UASSERT(pthread_create(&t, NULL, turn_counter, NULL) == 0);
+    while (yield_turns == 0)
+        sched_yield();
+    int alone = 0;
+    for (int i = 0; i < 100; i++) {
+        long before = yield_turns;
+        for (volatile int j = 0; j < 10000; j++)
+            ;
+        long mid = yield_turns;
+        sched_yield();
+        if (mid == before && yield_turns - mid == 1)
+            alone++;
+    }
+    yield_stop = 1;
+    UEXPECT(pthread_join(t, NULL) == 0);
+    UEXPECT(alone >= 90);
+    UEXPECT(set_affinity(~0ull) == 0);
 }
 
 /* A futex word seen at two addresses (one vmo mapped twice): shared

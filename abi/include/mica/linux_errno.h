@@ -10,6 +10,7 @@
 
 #define LX_EPERM   1
 #define LX_ENOENT  2
+#define LX_ESRCH   3
 #define LX_EINTR   4
 #define LX_EIO     5
 #define LX_EBADF   9
