@@ -162,11 +162,21 @@ static struct thread *pick_next(struct sched_cpu *sc, int me)
     return t ? t : sc->idle;
 }
 
+/* This CPU's timer: its next sleeper, or the end of the slice when
+ * others are waiting.  A slice already over is never timed: the timer
+ * would fire at once, again and again, for as long as the thread stays
+ * in the kernel (which is not preempted) or keeps the CPU over lower
+ * priorities.  need_resched switches at the next chance instead, when a
+ * thread of the same priority waits. */
 static void program_timer(struct sched_cpu *sc, struct thread *next)
 {
     uint64_t when = sc->sleepers ? sc->sleepers->deadline : 0;
-    sc->slice_timed = !next->idle && sc->rq.count > 0;
-    if (sc->slice_timed && (when == 0 || next->slice_end < when))
+    bool company = !next->idle && sc->rq.count > 0;
+    bool over = company && next->slice_end <= clock_ns();
+    sc->slice_timed = company && !over;
+    if (over && rq_top_prio(&sc->rq) >= (int)next->prio)
+        sc->need_resched = true;
+    else if (sc->slice_timed && (when == 0 || next->slice_end < when))
         when = next->slice_end;
     arch_timer_oneshot(when);
 }
