@@ -10,9 +10,11 @@
  * thread that runs for the first time.
  *
  * Sleepers sit on their CPU's list sorted by deadline; each CPU programs
- * its one-shot timer for the earliest of its next sleeper and, when other
- * threads are ready, the end of the current slice.  An idle CPU with no
- * sleeper takes no timer interrupts at all.
+ * its one-shot timer for the earliest of its next sleeper, its next
+ * kernel timer (ktimer.c, run from the timer interrupt before the
+ * sleepers) and, when other threads are ready, the end of the current
+ * slice.  An idle CPU with no sleeper and no kernel timer takes no timer
+ * interrupts at all.
  *
  * A wait ends early for two reasons besides its own: a kill (the thread
  * is woken with ERR_CANCELED) and thread_interrupt (ERR_INTERRUPTED, only
@@ -25,6 +27,7 @@
  */
 #include "arch.h"
 #include "clock.h"
+#include "ktimer.h"
 #include "lib.h"
 #include "log.h"
 #include "mica/errors.h"
@@ -162,15 +165,18 @@ static struct thread *pick_next(struct sched_cpu *sc, int me)
     return t ? t : sc->idle;
 }
 
-/* This CPU's timer: its next sleeper, or the end of the slice when
- * others are waiting.  A slice already over is never timed: the timer
- * would fire at once, again and again, for as long as the thread stays
- * in the kernel (which is not preempted) or keeps the CPU over lower
- * priorities.  need_resched switches at the next chance instead, when a
- * thread of the same priority waits. */
+/* This CPU's timer: its next sleeper or kernel timer (ktimer.c), or the
+ * end of the slice when others are waiting.  A slice already over is
+ * never timed: the timer would fire at once, again and again, for as
+ * long as the thread stays in the kernel (which is not preempted) or
+ * keeps the CPU over lower priorities.  need_resched switches at the
+ * next chance instead, when a thread of the same priority waits. */
 static void program_timer(struct sched_cpu *sc, struct thread *next)
 {
     uint64_t when = sc->sleepers ? sc->sleepers->deadline : 0;
+    uint64_t kt = ktimer_next_deadline(this_cpu()->id);
+    if (kt && (when == 0 || kt < when))
+        when = kt;
     bool company = !next->idle && sc->rq.count > 0;
     bool over = company && next->slice_end <= clock_ns();
     sc->slice_timed = company && !over;
@@ -374,8 +380,19 @@ static void expire_sleepers(struct sched_cpu *sc)
     }
 }
 
+void sched_timer_reprogram(void)
+{
+    struct sched_cpu *sc = this_cpu()->sched;
+    if (!sc)
+        return;
+    irqflags_t f = spin_lock_irqsave(&sched_lock);
+    program_timer(sc, thread_current());
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
 void sched_timer_event(void)
 {
+    ktimer_expire();                    /* before sched_lock: see ktimer.h */
     spin_lock(&sched_lock);
     struct sched_cpu *sc = this_cpu()->sched;
     expire_sleepers(sc);
