@@ -3,8 +3,9 @@
  *
  * A ktimer is armed on the CPU that arms it, so the timer interrupt that
  * runs it is that CPU's own and no other CPU needs telling.  Each list
- * publishes its earliest deadline in `next`, which program_timer (sched.c)
- * reads under sched_lock without this file's lock: the lock order stays
+ * publishes its earliest deadline in ktimer_next[cpu], which
+ * program_timer (sched.c) reads under sched_lock without this file's
+ * lock: the lock order stays
  * "sched_lock, then nothing of ours" and "our lock, then nothing at all".
  * When arming puts a new earliest deadline on the list, the CPU's timer
  * is reprogrammed at once (sched_timer_reprogram), except from a
@@ -29,13 +30,19 @@
 struct ktimer_cpu {
     spinlock_t lock;
     struct ktimer *head;
-    uint64_t next;                  /* head's deadline, 0: none (atomic) */
     bool expiring;                  /* in ktimer_expire (its own CPU's) */
 } __aligned(64);
 
+struct ktimer_next ktimer_next[MAX_CPUS];
 static struct ktimer_cpu kcpus[MAX_CPUS] = {
     [0 ... MAX_CPUS - 1] = { .lock = SPINLOCK_INIT },
 };
+
+/* The published earliest deadline of kc's CPU. */
+static uint64_t *next_of(struct ktimer_cpu *kc)
+{
+    return &ktimer_next[kc - kcpus].deadline;
+}
 
 void ktimer_init(struct ktimer *kt, void (*fn)(struct ktimer *kt))
 {
@@ -48,7 +55,7 @@ void ktimer_init(struct ktimer *kt, void (*fn)(struct ktimer *kt))
 
 static void publish(struct ktimer_cpu *kc)
 {
-    __atomic_store_n(&kc->next, kc->head ? kc->head->deadline : 0,
+    __atomic_store_n(next_of(kc), kc->head ? kc->head->deadline : 0,
                      __ATOMIC_RELEASE);
 }
 
@@ -108,11 +115,6 @@ void ktimer_cancel_sync(struct ktimer *kt)
         arch_cpu_relax();
 }
 
-uint64_t ktimer_next_deadline(unsigned cpu)
-{
-    return __atomic_load_n(&kcpus[cpu].next, __ATOMIC_ACQUIRE);
-}
-
 /* The first ktimer due by `now`, off the list and counted running. */
 static struct ktimer *take_due(struct ktimer_cpu *kc, uint64_t now)
 {
@@ -131,7 +133,7 @@ static struct ktimer *take_due(struct ktimer_cpu *kc, uint64_t now)
 void ktimer_expire(void)
 {
     struct ktimer_cpu *kc = &kcpus[this_cpu()->id];
-    if (!__atomic_load_n(&kc->next, __ATOMIC_ACQUIRE))
+    if (!__atomic_load_n(next_of(kc), __ATOMIC_ACQUIRE))
         return;
     uint64_t now = clock_ns();
     kc->expiring = true;

@@ -18,6 +18,7 @@
 #ifndef MICA_KTIMER_H
 #define MICA_KTIMER_H
 
+#include "arch.h"
 #include "types.h"
 
 struct ktimer {
@@ -44,9 +45,18 @@ bool ktimer_cancel(struct ktimer *kt);
  * again, and must hold no lock fn takes.  Never from fn itself. */
 void ktimer_cancel_sync(struct ktimer *kt);
 
-/* The earliest deadline on cpu's list, 0 if none (read without a lock:
- * the scheduler programs the CPU's timer with it). */
-uint64_t ktimer_next_deadline(unsigned cpu);
+/* Each CPU's earliest ktimer deadline, 0 if none: written by ktimer.c
+ * under the list's lock, read without it by the scheduler, which
+ * programs the CPU's timer with it (on every switch: hence inline). */
+struct ktimer_next {
+    uint64_t deadline;
+} __aligned(64);
+extern struct ktimer_next ktimer_next[MAX_CPUS];
+
+static inline uint64_t ktimer_next_deadline(unsigned cpu)
+{
+    return __atomic_load_n(&ktimer_next[cpu].deadline, __ATOMIC_ACQUIRE);
+}
 
 /* Timer interrupt: run this CPU's ktimers whose deadline has passed. */
 void ktimer_expire(void);
