@@ -202,22 +202,20 @@ void observers_object_gone(struct object *o)
 
 /* --- signal changes --------------------------------------------------------------- */
 
-void observed_lock(struct object *o, struct observed *g)
+/* o->lock is held and o has observers (observed_lock). */
+void observed_lock_slow(struct object *o, struct observed *g)
 {
-    g->ipc = false;
-    for (;;) {
-        g->fo = spin_lock_irqsave(&o->lock);
-        if (g->ipc || !__atomic_load_n(&o->observers, __ATOMIC_ACQUIRE) ||
-            spin_held_by_me(&ipc_lock))
-            return;
-        spin_unlock_irqrestore(&o->lock, g->fo);    /* ipc_lock first */
-        g->fi = spin_lock_irqsave(&ipc_lock);
-        g->ipc = true;
-    }
+    if (spin_held_by_me(&ipc_lock))
+        return;
+    spin_unlock_irqrestore(&o->lock, g->fo);        /* ipc_lock first */
+    g->fi = spin_lock_irqsave(&ipc_lock);
+    g->ipc = true;
+    g->fo = spin_lock_irqsave(&o->lock);
 }
 
-void observed_unlock(struct object *o, struct observed *g,
-                     mica_signals_t now)
+/* With o->lock held, and ipc_lock whenever o has observers. */
+void observed_unlock_slow(struct object *o, struct observed *g,
+                          mica_signals_t now)
 {
     struct observer *due = NULL;
     for (struct observer *ob = o->observers, *next; ob; ob = next) {

@@ -59,13 +59,30 @@ struct observed {
     bool ipc;                   /* ipc_lock taken here */
 };
 
+void observed_lock_slow(struct object *o, struct observed *g);
+void observed_unlock_slow(struct object *o, struct observed *g,
+                          mica_signals_t now);
+
 /* Take o->lock, after ipc_lock when o has observers and the caller does
- * not hold ipc_lock. */
-void observed_lock(struct object *o, struct observed *g);
+ * not hold ipc_lock.  Inline: every signal change of every object comes
+ * here, and most objects have no observers. */
+static inline void observed_lock(struct object *o, struct observed *g)
+{
+    g->ipc = false;
+    g->fo = spin_lock_irqsave(&o->lock);
+    if (unlikely(__atomic_load_n(&o->observers, __ATOMIC_ACQUIRE)))
+        observed_lock_slow(o, g);
+}
 
 /* Release what observed_lock took, first firing the observers that one
  * of the signals `now` (o's signals, set under the lock) satisfies. */
-void observed_unlock(struct object *o, struct observed *g,
-                     mica_signals_t now);
+static inline void observed_unlock(struct object *o, struct observed *g,
+                                   mica_signals_t now)
+{
+    if (likely(!g->ipc && !o->observers))
+        spin_unlock_irqrestore(&o->lock, g->fo);
+    else
+        observed_unlock_slow(o, g, now);
+}
 
 #endif
