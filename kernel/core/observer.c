@@ -38,7 +38,6 @@
 struct observer {
     struct port_source src;             /* on the port's sources */
     struct observer *next, **pprev;     /* on the object's list */
-    struct object *obj;
     struct port *port;
     uint64_t key;
     mica_signals_t want;
@@ -126,8 +125,8 @@ int observer_arm(struct object *o, struct port *p, uint64_t key,
     }
     pk->acct = acct;
     *ob = (struct observer){
-        .src.closed = obs_port_closed, .obj = o, .port = p, .key = key,
-        .want = want, .acct = acct, .pk = pk,
+        .src.closed = obs_port_closed, .port = p, .key = key, .want = want,
+        .acct = acct, .pk = pk,
     };
     irqflags_t fi = spin_lock_irqsave(&ipc_lock);
     if (p->closed) {

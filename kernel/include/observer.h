@@ -32,8 +32,8 @@ struct port;
 
 struct port_source {
     struct port_source *next, **pprev;      /* on port->sources */
-    /* The port closed: let go of it (ipc_lock held; s already off the
-     * list).  Must not free anything the port is still walking. */
+    /* The port closed: let go of it (ipc_lock held; s is off the list
+     * already and may be freed). */
     void (*closed)(struct port_source *s);
 };
 
