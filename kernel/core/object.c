@@ -23,6 +23,7 @@ void object_init(struct object *o, uint32_t type, const struct object_ops *ops)
     o->handles = 0;
     o->signals = 0;
     o->lock = (spinlock_t)SPINLOCK_INIT;
+    o->observers = NULL;
     __atomic_fetch_add(&live[type], 1, __ATOMIC_RELAXED);
 }
 
@@ -39,6 +40,8 @@ void object_unref(struct object *o)
     if (old != 1)
         return;
     __atomic_fetch_sub(&live[o->type], 1, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&o->observers, __ATOMIC_ACQUIRE))
+        observers_object_gone(o);
     o->ops->destroy(o);
 }
 

@@ -11,11 +11,14 @@
  * Closing a port (its last handle) cancels its receivers, fails the calls
  * it handed out and that were not yet answered with ERR_PEER_CLOSED (no
  * one can answer them through it any more), frees its packets and lets
- * its endpoints go: they become plain, unbound endpoints.
+ * its endpoints go: they become plain, unbound endpoints.  Signal
+ * observers and timers that would queue packets here are its `sources`
+ * (observer.c): they let go too.
  */
 #include "clock.h"
 #include "lib.h"
 #include "mica/errors.h"
+#include "observer.h"
 #include "port.h"
 #include "sched.h"
 
@@ -139,7 +142,8 @@ void port_endpoint_remove_locked(struct port *p, struct channel *ep)
 
 static void pkt_free(struct pkt *pk)
 {
-    kobj_free(pk->acct, pk, sizeof(*pk));
+    if (pk->acct)                   /* else its owner's (port.h) */
+        kobj_free(pk->acct, pk, sizeof(*pk));
 }
 
 void port_queue_pkt_locked(struct port *p, struct pkt *pk)
@@ -167,6 +171,26 @@ void port_queue_pkt_locked(struct port *p, struct pkt *pk)
         p->pkt_head = pk;
     p->pkt_tail = pk;
     p->npkts++;
+    pk->queued = true;
+}
+
+void port_unqueue_pkt_locked(struct port *p, struct pkt *pk)
+{
+    struct pkt *prev = NULL;
+    for (struct pkt *q = p->pkt_head; q; prev = q, q = q->next) {
+        if (q != pk)
+            continue;
+        if (prev)
+            prev->next = q->next;
+        else
+            p->pkt_head = q->next;
+        if (p->pkt_tail == q)
+            p->pkt_tail = prev;
+        p->npkts--;
+        break;
+    }
+    pk->next = NULL;
+    pk->queued = false;
 }
 
 int port_queue(struct port *p, const struct mica_packet *pkt,
@@ -196,6 +220,7 @@ static struct pkt *pop_pkt(struct port *p)
     if (!p->pkt_head)
         p->pkt_tail = NULL;
     p->npkts--;
+    pk->queued = false;
     return pk;
 }
 
@@ -278,6 +303,7 @@ static void port_close(struct object *o)
         unbound++;
     }
     p->ready_head = p->ready_tail = NULL;
+    port_sources_close_locked(p);           /* observers, timers let go */
     struct pkt *pkts = p->pkt_head;
     p->pkt_head = p->pkt_tail = NULL;
     p->npkts = 0;

@@ -10,9 +10,11 @@
  * thread that runs for the first time.
  *
  * Sleepers sit on their CPU's list sorted by deadline; each CPU programs
- * its one-shot timer for the earliest of its next sleeper and, when other
- * threads are ready, the end of the current slice.  An idle CPU with no
- * sleeper takes no timer interrupts at all.
+ * its one-shot timer for the earliest of its next sleeper, its next
+ * kernel timer (ktimer.c, run from the timer interrupt before the
+ * sleepers) and, when other threads are ready, the end of the current
+ * slice.  An idle CPU with no sleeper and no kernel timer takes no timer
+ * interrupts at all.
  *
  * A wait ends early for two reasons besides its own: a kill (the thread
  * is woken with ERR_CANCELED) and thread_interrupt (ERR_INTERRUPTED, only
@@ -25,6 +27,7 @@
  */
 #include "arch.h"
 #include "clock.h"
+#include "ktimer.h"
 #include "lib.h"
 #include "log.h"
 #include "mica/errors.h"
@@ -78,7 +81,8 @@ static int choose_cpu(struct thread *t)
     return 0;
 }
 
-static void program_timer(struct sched_cpu *sc, struct thread *next);
+static void program_timer(struct sched_cpu *sc, struct thread *next,
+                          uint64_t now);
 
 /* A READY thread on `cpu` preempts its current one if more urgent; if
  * not, the current one must at least have its time slice timed now that
@@ -92,7 +96,7 @@ static void kick(int cpu, struct thread *t)
         if (sc->slice_timed)
             return;
         if (local)
-            program_timer(sc, cur);
+            program_timer(sc, cur, 0);
         else
             arch_send_resched(cpu);     /* it re-times its own slice */
         return;
@@ -162,11 +166,28 @@ static struct thread *pick_next(struct sched_cpu *sc, int me)
     return t ? t : sc->idle;
 }
 
-static void program_timer(struct sched_cpu *sc, struct thread *next)
+/* This CPU's timer: its next sleeper or kernel timer (ktimer.c), or the
+ * end of the slice when others are waiting.  Given the time (`now`, else
+ * 0), a slice already over is not timed: the timer would fire at once,
+ * again and again, for as long as the thread stays in the kernel (which
+ * is not preempted) or keeps the CPU over lower priorities.
+ * need_resched switches at the next chance instead, when a thread of the
+ * same priority waits.  Callers without the time at hand (a wakeup) may
+ * time a slice that is over: that costs one interrupt, whose
+ * sched_timer_event then passes the time. */
+static void program_timer(struct sched_cpu *sc, struct thread *next,
+                          uint64_t now)
 {
     uint64_t when = sc->sleepers ? sc->sleepers->deadline : 0;
-    sc->slice_timed = !next->idle && sc->rq.count > 0;
-    if (sc->slice_timed && (when == 0 || next->slice_end < when))
+    uint64_t kt = ktimer_next_deadline(this_cpu()->id);
+    if (kt && (when == 0 || kt < when))
+        when = kt;
+    bool company = !next->idle && sc->rq.count > 0;
+    bool over = company && now && next->slice_end <= now;
+    sc->slice_timed = company && !over;
+    if (over && rq_top_prio(&sc->rq) >= (int)next->prio)
+        sc->need_resched = true;
+    else if (sc->slice_timed && (when == 0 || next->slice_end < when))
         when = next->slice_end;
     arch_timer_oneshot(when);
 }
@@ -177,6 +198,7 @@ static void schedule_locked(void)
     struct percpu *c = this_cpu();
     struct sched_cpu *sc = c->sched;
     struct thread *prev = c->current;
+    uint64_t now = clock_ns();
     sc->need_resched = false;
     if (prev->state == THREAD_RUNNING && !prev->idle &&
         !(prev->affinity & (1ull << c->id))) {
@@ -185,18 +207,18 @@ static void schedule_locked(void)
     } else if (prev->state == THREAD_RUNNING && !prev->idle) {
         int top = rq_top_prio(&sc->rq);
         if (top < prev->prio || (top == prev->prio &&
-                                 clock_ns() < prev->slice_end)) {
-            program_timer(sc, prev);
+                                 now < prev->slice_end)) {
+            program_timer(sc, prev, now);
             return;                     /* keep running */
         }
         enqueue(prev, (int)c->id, false);
     }
     struct thread *next = pick_next(sc, (int)c->id);
     if (next != prev)
-        next->slice_end = clock_ns() + SLICE_NS;
+        next->slice_end = now + SLICE_NS;
     next->state = THREAD_RUNNING;
     next->cpu = (int)c->id;
-    program_timer(sc, next);
+    program_timer(sc, next, now);
     if (next == prev)
         return;
     sc->switches++;
@@ -293,7 +315,7 @@ int sched_block_handoff(struct thread *next, spinlock_t *held, irqflags_t f,
         next->cpu = (int)c->id;
         next->slice_end = cur->slice_end;       /* the slice goes with it */
         if (deadline)
-            program_timer(sc, next);
+            program_timer(sc, next, 0);
         sc->switches++;
         c->current = next;
         arch_switch_prepare(cur, next);
@@ -364,15 +386,27 @@ static void expire_sleepers(struct sched_cpu *sc)
     }
 }
 
+void sched_timer_reprogram(void)
+{
+    struct sched_cpu *sc = this_cpu()->sched;
+    if (!sc)
+        return;
+    irqflags_t f = spin_lock_irqsave(&sched_lock);
+    program_timer(sc, thread_current(), 0);
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
 void sched_timer_event(void)
 {
+    ktimer_expire();                    /* before sched_lock: see ktimer.h */
     spin_lock(&sched_lock);
     struct sched_cpu *sc = this_cpu()->sched;
     expire_sleepers(sc);
     struct thread *cur = thread_current();
-    if (cur->idle || clock_ns() >= cur->slice_end || sc->rq.count)
+    uint64_t now = clock_ns();
+    if (cur->idle || now >= cur->slice_end || sc->rq.count)
         sc->need_resched = true;
-    program_timer(sc, cur);
+    program_timer(sc, cur, now);
     spin_unlock(&sched_lock);
 }
 

@@ -1,8 +1,13 @@
 /*
  * signal_wait.c - object signals and the threads waiting for them.
+ *
+ * A change of signals also fires the object's one-shot observers
+ * (observer.c), in the same hold of the object's lock: observed_lock
+ * takes ipc_lock first when the object has any, as the lock order wants.
  */
 #include "clock.h"
 #include "mica/errors.h"
+#include "observer.h"
 #include "signal_wait.h"
 #include "waitq.h"
 
@@ -21,22 +26,30 @@ static void wake_all(void)
     waitq_wake(&signal_waiters, -1, 0);
 }
 
-void object_signal(struct object *o, mica_signals_t clear, mica_signals_t set)
+/* Clear then set, fire the observers the result satisfies, and wake the
+ * waiters if anything changed (always, for a kick). */
+static void signal_update(struct object *o, mica_signals_t clear,
+                          mica_signals_t set, bool kick)
 {
-    irqflags_t f = spin_lock_irqsave(&o->lock);
-    mica_signals_t old = o->signals;
-    o->signals = (old & ~clear) | set;
-    bool changed = o->signals != old;
-    spin_unlock_irqrestore(&o->lock, f);
-    if (changed)
+    struct observed g;
+    observed_lock(o, &g);               /* also orders with waiters */
+    mica_signals_t old = o->signals, now = (old & ~clear) | set;
+    o->signals = now;
+    observed_unlock(o, &g, now);
+    if (kick || now != old)
         wake_all();
 }
 
+void object_signal(struct object *o, mica_signals_t clear, mica_signals_t set)
+{
+    signal_update(o, clear, set, false);
+}
+
+/* Also the way signals changed outside object_signal (SIGNAL_SUSPENDED,
+ * thread_control.c) reach observers. */
 void object_wait_kick(struct object *o)
 {
-    irqflags_t f = spin_lock_irqsave(&o->lock);   /* order with waiters */
-    spin_unlock_irqrestore(&o->lock, f);
-    wake_all();
+    signal_update(o, 0, 0, true);
 }
 
 int object_wait_signals(struct object *o, mica_signals_t want,

@@ -10,6 +10,7 @@
  */
 #include "arch/x86_64/trap.h"
 #include "clock.h"
+#include "event.h"
 #include "handle.h"
 #include "lib.h"
 #include "log.h"
@@ -260,19 +261,25 @@ int64_t sys_object_wait_many(uint64_t uitems, uint64_t count,
     return err;
 }
 
+/* User signals on any object that allows them; on an event also
+ * SIGNAL_SIGNALED (event.h). */
 int64_t sys_object_signal(uint64_t h, uint64_t clear, uint64_t set,
                                  uint64_t a3, uint64_t a4, uint64_t a5)
 {
     UNUSED_ARGS(a3, a4, a5);
-    if ((clear | set) & ~SIGNAL_USER_ALL)
+    mica_signals_t c = (mica_signals_t)clear, s = (mica_signals_t)set;
+    if ((c | s) & ~EVENT_SIGNALS)
         return ERR_INVALID_ARGS;
     struct object *o;
     int err = get((mica_handle_t)h, OBJ_NONE, RIGHT_SIGNAL, &o);
     if (err)
         return err;
-    object_signal(o, (mica_signals_t)clear, (mica_signals_t)set);
+    if (o->type != OBJ_EVENT && ((c | s) & ~SIGNAL_USER_ALL))
+        err = ERR_INVALID_ARGS;
+    else
+        object_signal(o, c, s);
     object_unref(o);
-    return 0;
+    return err;
 }
 
 

@@ -228,6 +228,8 @@ int64_t sys_system_info(uint64_t uout, uint64_t a1, uint64_t a2, uint64_t a3,
         .cpus_online = cpus_online(),
         .live_channels = object_live_count(OBJ_CHANNEL),
         .live_ports = object_live_count(OBJ_PORT),
+        .live_events = object_live_count(OBJ_EVENT),
+        .live_timers = object_live_count(OBJ_TIMER),
     };
     return copy_to_user(uout, &info, sizeof(info));
 }

@@ -17,6 +17,12 @@
  * object_ref/unref and the handle count never take it.  destroy and
  * last_handle are never called with a handle-table lock held.
  *
+ * `observers` lists the one-shot signal observers armed on the object
+ * (observer.c; object_wait_async).  They hold no reference: when the
+ * last reference goes, object_unref drops them before destroy, taking
+ * ipc_lock to do so, so the last reference of an object that may be
+ * observed is never dropped with an object lock or sched_lock held.
+ *
  * object_live_count(type) counts objects initialized but not yet
  * destroyed, per type, so tests can prove nothing leaks.
  */
@@ -30,6 +36,7 @@
 #include "types.h"
 
 struct object;
+struct observer;
 
 struct object_ops {
     const char *name;
@@ -46,6 +53,7 @@ struct object {
     uint32_t handles;           /* atomic */
     mica_signals_t signals;     /* under lock */
     spinlock_t lock;
+    struct observer *observers; /* observer.c: under ipc_lock */
 };
 
 /* Set up `o` with one reference (the caller's) and no handles.
@@ -64,6 +72,10 @@ void object_handle_opened(struct object *o);
 /* A handle naming `o` went away; calls ops->last_handle when it was the
  * last.  The caller holds a reference across the call. */
 void object_handle_closed(struct object *o);
+
+/* observer.c: drop the observers of an object whose last reference
+ * went (object_unref). */
+void observers_object_gone(struct object *o);
 
 /* Objects of `type` initialized and not yet destroyed. */
 uint64_t object_live_count(uint32_t type);

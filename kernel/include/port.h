@@ -19,7 +19,10 @@ struct pkt {
     struct pkt *next;
     struct kmem_account *acct;      /* charged, or NULL: owner-provided */
     struct mica_packet p;
+    bool queued;                    /* on a port's queue (ipc_lock) */
 };
+
+struct port_source;
 
 struct port {
     struct object obj;              /* OBJ_PORT */
@@ -31,6 +34,7 @@ struct port {
     struct call *serving;           /* calls received here, reply pending */
     bool closed;                    /* its last handle is gone */
     struct kmem_account *acct;
+    struct port_source *sources;    /* observers, timers (observer.h) */
 };
 
 int port_create(struct kmem_account *acct, struct port **out);
@@ -51,8 +55,14 @@ int port_queue(struct port *p, const struct mica_packet *pkt,
 
 /* Queue a packet the caller allocated with kobj_alloc(pk->acct, ...)
  * (observers and timers allocate theirs ahead, so this cannot fail);
- * the port frees it once delivered or when it closes. */
+ * the port frees it once delivered or when it closes.  An
+ * owner-provided packet (acct NULL: a timer's) is never freed here:
+ * `queued` tells its owner whether it still waits on the queue, and the
+ * owner withdraws it before it goes away. */
 void port_queue_pkt_locked(struct port *p, struct pkt *pk);
+
+/* Take a queued owner-provided packet off p's queue (ipc_lock held). */
+void port_unqueue_pkt_locked(struct port *p, struct pkt *pk);
 
 /* For channel.c, ipc_lock held.  ready: ep has messages, put it at the
  * back of the port's ready list unless it is on it; unready: take it

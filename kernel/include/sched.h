@@ -105,6 +105,10 @@ int sched_sleep_until(uint64_t deadline_ns);
 
 /* Timer interrupt on this CPU; interrupt-exit hook (may switch). */
 void sched_timer_event(void);
+
+/* Program this CPU's timer again: its earliest kernel timer (ktimer.c)
+ * changed. */
+void sched_timer_reprogram(void);
 void sched_preempt_check(bool from_user);
 
 /* Mark the current thread BLOCKED (sched_lock held), on its CPU's

@@ -2,11 +2,14 @@
  * signal_wait.h - waiting for an object's signals.
  *
  * Every change of an object's signals goes through object_signal(),
- * which wakes the threads waiting on signals; a woken waiter re-checks
- * its own condition.  Waiters queue while holding the object's lock, so
- * no change can slip between their check and their sleep.  One queue
- * serves all objects for now (waking everyone who waits on anything);
- * ports and per-object observer lists will replace it where it matters.
+ * which wakes the threads waiting on signals and fires the object's
+ * one-shot observers (observer.h); a woken waiter re-checks its own
+ * condition.  Waiters queue while holding the object's lock, so no
+ * change can slip between their check and their sleep.  One queue
+ * serves all objects for now (waking everyone who waits on anything).
+ * object_signal may take ipc_lock (when the object has observers and
+ * the caller does not hold it): call it with no object lock or
+ * sched_lock held.
  */
 #ifndef MICA_SIGNAL_WAIT_H
 #define MICA_SIGNAL_WAIT_H
@@ -40,7 +43,8 @@ int object_wait_many(struct object *const *objs, const mica_signals_t *want,
                      mica_signals_t *seen, unsigned n, uint64_t deadline,
                      bool (*still)(unsigned i, void *ctx), void *ctx);
 
-/* Wake o's waiters so they re-check their condition. */
+/* Wake o's waiters so they re-check their condition, and fire the
+ * observers o's signals satisfy now (for signals changed in place). */
 void object_wait_kick(struct object *o);
 
 #endif

@@ -4,7 +4,8 @@
  * Each native call is `int64_t sys_NAME(a0..a5)`, declared here from the
  * one list in mica/syscalls.h, and lives in the file of its subsystem
  * (syscall.c: handles and signals; syscall_task.c: processes and threads;
- * syscall_vm.c: memory and time).
+ * syscall_vm.c: memory and time; syscall_ipc.c: channels and ports;
+ * syscall_event.c: observers, events and timers).
  */
 #ifndef MICA_SYSCALL_IMPL_H
 #define MICA_SYSCALL_IMPL_H

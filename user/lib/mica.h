@@ -202,6 +202,26 @@ static inline int mica_port_wait(mica_handle_t port, uint64_t deadline,
 static inline int mica_port_queue(mica_handle_t port,
                                   const struct mica_packet *pkt)
 { return MICA_CALL(MICA_SYS_port_queue, port, pkt, 0, 0, 0, 0); }
+static inline int mica_object_wait_async(mica_handle_t h, mica_handle_t port,
+                                         uint64_t key, mica_signals_t signals,
+                                         uint32_t options)
+{ return MICA_CALL(MICA_SYS_object_wait_async, h, port, key, signals,
+                   options, 0); }
+static inline int mica_object_wait_cancel(mica_handle_t h, mica_handle_t port,
+                                          uint64_t key)
+{ return MICA_CALL(MICA_SYS_object_wait_cancel, h, port, key, 0, 0, 0); }
+static inline int mica_event_create(uint32_t flags, mica_handle_t *out)
+{ return MICA_CALL(MICA_SYS_event_create, flags, out, 0, 0, 0, 0); }
+static inline int mica_timer_create(uint32_t flags, mica_handle_t *out)
+{ return MICA_CALL(MICA_SYS_timer_create, flags, out, 0, 0, 0, 0); }
+static inline int mica_timer_set(mica_handle_t h, uint64_t deadline,
+                                 uint64_t period)
+{ return MICA_CALL(MICA_SYS_timer_set, h, deadline, period, 0, 0, 0); }
+static inline int mica_timer_cancel(mica_handle_t h)
+{ return MICA_CALL(MICA_SYS_timer_cancel, h, 0, 0, 0, 0, 0); }
+static inline int mica_timer_set_port(mica_handle_t h, mica_handle_t port,
+                                      uint64_t key)
+{ return MICA_CALL(MICA_SYS_timer_set_port, h, port, key, 0, 0, 0); }
 
 mica_handle_t mica_process_self(void);
 mica_handle_t mica_startup_handle(void);

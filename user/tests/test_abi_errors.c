@@ -411,7 +411,8 @@ UTEST(abi_object_signal_errors)
             ERR_ACCESS_DENIED);
     UEXPECT(mica_object_signal(stale_handle(), 0, SIGNAL_USER0) ==
             ERR_BAD_HANDLE);
-    /* no object is created with RIGHT_SIGNAL, and rights never grow */
+    /* only events are created with RIGHT_SIGNAL (test_events.c), and
+     * rights never grow */
     UEXPECT(mica_object_signal(v, 0, SIGNAL_USER0) == ERR_ACCESS_DENIED);
     UEXPECT(mica_object_signal(mica_process_self(), SIGNAL_USER0, 0) ==
             ERR_ACCESS_DENIED);

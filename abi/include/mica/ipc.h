@@ -38,7 +38,8 @@ struct mica_packet {
     int32_t status;
     mica_signals_t signals; /* SIGNAL: the signals seen (trigger included) */
     uint32_t reserved;
-    uint64_t data[4];       /* USER: the sender's words; TIMER: deadline */
+    uint64_t data[4];       /* USER: the sender's words; TIMER: [0] the
+                               last deadline passed, [1] expiries counted */
 };
 
 #define MICA_PACKET_USER    1u  /* port_queue */

@@ -24,6 +24,8 @@
     X(object_wait_one,             0x1004)     \
     X(object_signal,               0x1005)     \
     X(object_wait_many,            0x1007)     \
+    X(object_wait_async,           0x1008)     \
+    X(object_wait_cancel,          0x1009)     \
     X(process_create,              0x1010)     \
     X(process_exit,                0x1011)     \
     X(process_kill,                0x1012)     \
@@ -68,7 +70,12 @@
     X(port_receive,                0x1079)     \
     X(reply_receive,               0x107a)     \
     X(port_wait,                   0x107b)     \
-    X(port_queue,                  0x107c)
+    X(port_queue,                  0x107c)     \
+    X(event_create,                0x1080)     \
+    X(timer_create,                0x1088)     \
+    X(timer_set,                   0x1089)     \
+    X(timer_cancel,                0x108a)     \
+    X(timer_set_port,              0x108b)
 
 enum mica_syscall {
 #define MICA_SYSCALL_ENUM(name, num) MICA_SYS_##name = num,
@@ -91,6 +98,9 @@ struct mica_wait_item {
     uint32_t pending;       /* out: the object's signals */
 };
 #define MICA_WAIT_MANY_MAX 64
+
+/* timer_set: the shortest period of a periodic timer (ns) */
+#define MICA_TIMER_PERIOD_MIN 100000ull
 
 /* process_create flags */
 #define MICA_PROCESS_LOG (1u << 0)  /* may write the kernel log (the caller must) */
@@ -118,6 +128,8 @@ struct mica_system_info {
     uint32_t pad;
     uint64_t live_channels;         /* endpoints */
     uint64_t live_ports;
+    uint64_t live_events;
+    uint64_t live_timers;
 };
 
 #endif
