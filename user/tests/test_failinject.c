@@ -67,16 +67,27 @@ UTEST(failinject_syscalls_fail_cleanly)
     memset(&s, 0, sizeof(s));
     one_round(&s, 0, buf);                  /* warm caches and stack */
     uint64_t now;
-    mica_clock_get(&now);
-    mica_nanosleep(now + 20000000);
-    UASSERT(mica_system_info(&before) == OK);
+    /* start from a quiet system: the counts no longer moving (what an
+     * earlier suite or the warm-up left dying is reaped first) */
+    struct mica_system_info prev = { 0 };
+    for (int i = 0; i < 500; i++) {
+        mica_clock_get(&now);
+        mica_nanosleep(now + 20000000);
+        UASSERT(mica_system_info(&before) == OK);
+        if (before.live_threads == prev.live_threads &&
+            before.live_processes == prev.live_processes &&
+            before.free_pages == prev.free_pages)
+            break;
+        prev = before;
+    }
     UASSERT(mica_debug_fail_inject(4, 12345) == OK);
     for (int i = 0; i < ROUNDS; i++)
         one_round(&s, i, buf);
     UASSERT(mica_debug_fail_inject(0, 0) == OK);
     /* dying threads are reaped asynchronously: give them time (on a
-     * loaded host, cross-CPU wakeups can take milliseconds each) */
-    for (int i = 0; i < 150; i++) {
+     * loaded host, cross-CPU wakeups can take milliseconds each); the
+     * loop ends as soon as the counts are back, at most after 30 s */
+    for (int i = 0; i < 1500; i++) {
         mica_clock_get(&now);
         mica_nanosleep(now + 20000000);
         UASSERT(mica_system_info(&after) == OK);
