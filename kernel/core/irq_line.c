@@ -58,8 +58,12 @@ static void start_service(struct irq_line *l, uint64_t now)
 
 static void clear_owed(struct irq_line *l)
 {
-    for (struct irq_sink *s = l->sinks; s; s = s->next)
-        s->owes = false;
+    for (struct irq_sink *s = l->sinks; s; s = s->next) {
+        if (s->owes) {
+            s->owes = false;
+            l->ops->release(l, s);
+        }
+    }
     l->owing = 0;
 }
 
@@ -83,14 +87,14 @@ static void end_service(struct irq_line *l, uint64_t now)
 static void all_naked(struct irq_line *l, uint64_t now)
 {
     l->count.unhandled++;
-    l->ops->report_unhandled(l, l->seq);
-    clear_owed(l);
-    set_mask(l, true);
-    l->state = IRQ_BACKOFF;
     if (l->backoff == 0)
         l->backoff = IRQ_BACKOFF_MIN;
     else if (l->backoff < IRQ_BACKOFF_MAX)
         l->backoff = MIN(l->backoff * 2, IRQ_BACKOFF_MAX);
+    l->ops->report_unhandled(l, l->seq);
+    clear_owed(l);
+    set_mask(l, true);
+    l->state = IRQ_BACKOFF;
     l->kick_at = now + l->backoff;
     l->ops->arm(l, l->kick_at);
 }
@@ -130,6 +134,7 @@ bool irq_sink_attach(struct irq_line *l, struct irq_sink *s)
 static void nak_one(struct irq_line *l, struct irq_sink *s, uint64_t now)
 {
     s->owes = false;
+    l->ops->release(l, s);
     l->count.naked++;
     if (--l->owing == 0)
         all_naked(l, now);

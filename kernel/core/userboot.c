@@ -5,9 +5,11 @@
  * ELF executable (elf.c validates every header), copies each segment into
  * a fresh vmo mapped with the segment's rights, builds the System V
  * initial stack (ustack.c) so musl's crt1.o starts it unmodified, and
- * gives it two handles, named in the auxiliary vector: its own process
- * (AT_MICA_PROCESS) and the bootfs archive as a read-only vmo
- * (AT_MICA_STARTUP).  Every later program is loaded by user space.
+ * gives it three handles, named in the auxiliary vector: its own process
+ * (AT_MICA_PROCESS), the bootfs archive as a read-only vmo
+ * (AT_MICA_STARTUP) and the root resource (AT_MICA_RESOURCE), from which
+ * every device capability is carved.  Every later program is loaded by
+ * user space.
  */
 #include "bootinfo.h"
 #include "clock.h"
@@ -20,6 +22,7 @@
 #include "mica/rights.h"
 #include "physmem.h"
 #include "process.h"
+#include "resource.h"
 #include "slab.h"
 #include "userboot.h"
 #include "ustack.h"
@@ -94,13 +97,26 @@ static int bootfs_handle(struct process *p, mica_handle_t *h)
                       RIGHTS_BASIC | RIGHT_READ | RIGHT_MAP, h);
 }
 
+/* init holds the root resource (resource.h). */
+static int root_resource_handle(struct process *p, mica_handle_t *h)
+{
+    struct resource *r;
+    int err = resource_root(&p->acct, &r);
+    if (err)
+        return err;
+    err = handle_add(p->handles, &r->obj, RIGHTS_BASIC | RIGHT_MANAGE, h);
+    if (err)
+        object_unref(&r->obj);
+    return err;
+}
+
 static int setup(struct process *p, const struct elf_image *img,
                  const uint8_t *file, const char *const argv[], uint64_t *sp)
 {
     int err = 0;
     for (unsigned i = 0; i < img->nsegs && !err; i++)
         err = load_segment(p, file, &img->seg[i]);
-    mica_handle_t self = 0, bootfs = 0;
+    mica_handle_t self = 0, bootfs = 0, root = 0;
     if (!err) {
         object_ref(&p->obj);            /* the handle's reference */
         err = handle_add(p->handles, &p->obj,
@@ -110,12 +126,14 @@ static int setup(struct process *p, const struct elf_image *img,
     }
     if (!err && bootfs_handle(p, &bootfs))
         bootfs = 0;                     /* init runs without one */
+    if (!err)
+        err = root_resource_handle(p, &root);
     uint64_t auxv[] = {
         AT_PHDR, img->phdr_vaddr, AT_PHENT, img->phentsize,
         AT_PHNUM, img->phnum, AT_PAGESZ, PAGE_SIZE, AT_ENTRY, img->entry,
         AT_UID, 0, AT_EUID, 0, AT_GID, 0, AT_EGID, 0, AT_SECURE, 0,
         AT_CLKTCK, 100, AT_HWCAP, 0, AT_MICA_STARTUP, bootfs,
-        AT_MICA_PROCESS, self, AT_NULL, 0,
+        AT_MICA_PROCESS, self, AT_MICA_RESOURCE, root, AT_NULL, 0,
     };
     if (!err)
         err = map_stack(p, auxv, argv, sp);

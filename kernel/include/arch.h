@@ -59,6 +59,15 @@ size_t arch_backtrace(uintptr_t fp, uintptr_t *pcs, size_t max);
 /* Load the user TLS base of the running thread. */
 void arch_set_fs_base(uint64_t base);
 
+/* Device interrupt lines (irq.h).  Route GSI `gsi` with the given mode to
+ * a handler that calls irq_hw_raise(gsi), leaving it masked: 0,
+ * ERR_OUT_OF_RANGE or ERR_NOT_FOUND (no controller serves it). */
+int arch_irq_line_route(uint32_t gsi, bool level, bool active_low);
+void arch_irq_line_mask(uint32_t gsi, bool masked);
+/* Where ISA IRQ `irq` arrives (the firmware's overrides): 0 or
+ * ERR_OUT_OF_RANGE. */
+int arch_irq_isa(unsigned irq, uint32_t *gsi, bool *level, bool *active_low);
+
 /* Deliberately crash in the named way (command line `fault=`), so the
  * test harness can prove it catches crashes.  Returns if unknown. */
 void arch_inject_fault(const char *kind);

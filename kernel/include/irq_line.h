@@ -28,8 +28,8 @@
  *
  * This file knows nothing of locks, threads or hardware: the caller holds
  * the line's lock around every call, and the line acts on the world only
- * through its ops (mask, unmask, notify a sink, report, arm its one
- * timer).  So the protocol is tested on the host against a fake
+ * through its ops (mask, unmask, notify and release a sink, report,
+ * arm its one timer).  So the protocol is tested on the host against a fake
  * interrupt controller (tests/host/test_irq_line.c).
  */
 #ifndef MICA_IRQ_LINE_H
@@ -66,7 +66,11 @@ struct irq_line_ops {
     void (*unmask)(struct irq_line *l);
     /* A service began that s owes an answer for (wake its waiter). */
     void (*notify)(struct irq_line *l, struct irq_sink *s);
-    /* All sinks NAKed service `seq`; the report names them all. */
+    /* s owes no answer any more (it answered, another sink ACKed, or it
+     * is going away). */
+    void (*release)(struct irq_line *l, struct irq_sink *s);
+    /* All sinks NAKed service `seq`; the report names them all (the
+     * line's `backoff` is already the coming one). */
     void (*report_unhandled)(struct irq_line *l, uint64_t seq);
     /* Service `seq` is late; s is a sink that still owes an answer. */
     void (*report_late)(struct irq_line *l, struct irq_sink *s,

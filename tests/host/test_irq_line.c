@@ -25,6 +25,7 @@ struct fake {
     bool asserted;              /* a level source holds the line */
     uint64_t timer;             /* armed deadline, 0: none */
     unsigned notified[4];       /* per sink index */
+    unsigned released[4];
     unsigned unhandled, late[4];
     uint64_t last_unhandled_seq;
     struct irq_sink sinks[4];
@@ -58,6 +59,13 @@ static void f_notify(struct irq_line *l, struct irq_sink *s)
     F.notified[index_of(s)]++;
 }
 
+static void f_release(struct irq_line *l, struct irq_sink *s)
+{
+    (void)l;
+    assert_false(s->owes);
+    F.released[index_of(s)]++;
+}
+
 static void f_unhandled(struct irq_line *l, uint64_t seq)
 {
     (void)l;
@@ -80,6 +88,7 @@ static void f_arm(struct irq_line *l, uint64_t deadline)
 
 static const struct irq_line_ops fake_ops = {
     .mask = f_mask, .unmask = f_unmask, .notify = f_notify,
+    .release = f_release,
     .report_unhandled = f_unhandled, .report_late = f_late, .arm = f_arm,
 };
 
@@ -214,6 +223,9 @@ static void test_shared_any_ack_ends_service(void **st)
     assert_false(F.hw_masked);
     assert_int_equal(F.line.count.naked, 1);
     assert_int_equal(F.line.count.unhandled, 0);
+    /* every sink that was told is released exactly once */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(F.released[i], 1);
 }
 
 static void test_all_nak_backoff_doubles(void **st)

@@ -7,6 +7,7 @@
  * result per suite; the suite's own results appear nested one level
  * deeper.  A suite that crashes or hangs is a failure of that suite only.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,13 @@ static int map_bootfs(const void **base, size_t *len)
     return err;
 }
 
+/* Suites that test device capabilities get a copy of the root resource;
+ * the others get none. */
+static bool needs_resource(const char *name)
+{
+    return strcmp(name, "test_interrupts") == 0;
+}
+
 /* Run one suite; 0 passed, 1 failed, 2 nothing selected in it. */
 static int run_one(const struct bootfs_entry *e, const char *name,
                    const char *sel)
@@ -44,9 +52,13 @@ static int run_one(const struct bootfs_entry *e, const char *name,
     char test_arg[96];
     snprintf(test_arg, sizeof(test_arg), "test=%s", sel);
     const char *const argv[] = { name, test_arg, "indent=8", NULL };
-    mica_handle_t p;
+    mica_handle_t p, res = 0;
     const char *why = "";
-    int err = mica_spawn(e->data, e->size, name, argv, 0, &p, &why);
+    if (needs_resource(name) &&
+        mica_handle_duplicate(mica_resource_handle(), RIGHT_SAME_RIGHTS,
+                              &res) != OK)
+        res = 0;
+    int err = mica_spawn(e->data, e->size, name, argv, 0, res, &p, &why);
     if (err) {
         printf("    # %s: cannot start: %s (%s)\n", name,
                mica_status_str(err), why);

@@ -12,6 +12,11 @@ mica_handle_t mica_process_self(void)
     return (mica_handle_t)getauxval(AT_MICA_PROCESS);
 }
 
+mica_handle_t mica_resource_handle(void)
+{
+    return (mica_handle_t)getauxval(AT_MICA_RESOURCE);
+}
+
 mica_handle_t mica_startup_handle(void)
 {
     return (mica_handle_t)getauxval(AT_MICA_STARTUP);

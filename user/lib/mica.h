@@ -3,8 +3,9 @@
  *
  * One inline function per call (the numbers and the calling convention
  * are in <mica/syscalls.h>); each returns a Mica status (0 or ERR_*).
- * mica_process_self() and mica_startup_handle() read the handles the
- * kernel put in the auxiliary vector.
+ * mica_process_self(), mica_startup_handle() and mica_resource_handle()
+ * read the handles the kernel or the creator put in the auxiliary
+ * vector.
  */
 #ifndef MICA_USER_MICA_H
 #define MICA_USER_MICA_H
@@ -12,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mica/device.h>
 #include <mica/errors.h>
 #include <mica/ipc.h>
 #include <mica/objects.h>
@@ -222,9 +224,35 @@ static inline int mica_timer_cancel(mica_handle_t h)
 static inline int mica_timer_set_port(mica_handle_t h, mica_handle_t port,
                                       uint64_t key)
 { return MICA_CALL(MICA_SYS_timer_set_port, h, port, key, 0, 0, 0); }
+static inline int mica_resource_create(mica_handle_t parent, uint32_t kind,
+                                       uint64_t base, uint64_t size,
+                                       mica_handle_t *out)
+{ return MICA_CALL(MICA_SYS_resource_create, parent, kind, base, size, out,
+                   0); }
+static inline int mica_interrupt_create(mica_handle_t resource,
+                                        uint32_t number, uint32_t options,
+                                        mica_handle_t *out,
+                                        uint32_t *pending)
+{ return MICA_CALL(MICA_SYS_interrupt_create, resource, number, options, out,
+                   pending, 0); }
+static inline int mica_interrupt_wait(mica_handle_t h, uint64_t last_seq,
+                                      uint64_t deadline, uint64_t *seq)
+{ return MICA_CALL(MICA_SYS_interrupt_wait, h, last_seq, deadline, seq, 0,
+                   0); }
+static inline int mica_interrupt_ack(mica_handle_t h, uint64_t seq)
+{ return MICA_CALL(MICA_SYS_interrupt_ack, h, seq, 0, 0, 0, 0); }
+static inline int mica_interrupt_nak(mica_handle_t h, uint64_t seq)
+{ return MICA_CALL(MICA_SYS_interrupt_nak, h, seq, 0, 0, 0, 0); }
+static inline int mica_interrupt_set_port(mica_handle_t h, mica_handle_t port,
+                                          uint64_t key)
+{ return MICA_CALL(MICA_SYS_interrupt_set_port, h, port, key, 0, 0, 0); }
+static inline int mica_interrupt_info(mica_handle_t h,
+                                      struct mica_irq_info *info)
+{ return MICA_CALL(MICA_SYS_interrupt_info, h, info, 0, 0, 0, 0); }
 
 mica_handle_t mica_process_self(void);
 mica_handle_t mica_startup_handle(void);
+mica_handle_t mica_resource_handle(void);   /* 0: none given */
 const char *mica_status_str(int status);
 
 #endif

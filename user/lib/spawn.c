@@ -61,7 +61,8 @@ static int map_stack(mica_handle_t p, const char *const argv[],
 
 /* Give the child a handle to itself and its startup handle. */
 static int give_handles(mica_handle_t p, mica_handle_t startup,
-                        mica_handle_t *self_in, mica_handle_t *start_in)
+                        mica_handle_t resource, mica_handle_t *self_in,
+                        mica_handle_t *start_in, mica_handle_t *res_in)
 {
     mica_handle_t dup;
     int err = mica_handle_duplicate(p, RIGHT_SAME_RIGHTS, &dup);
@@ -72,27 +73,31 @@ static int give_handles(mica_handle_t p, mica_handle_t startup,
         return err;
     }
     *start_in = 0;
+    *res_in = 0;
     if (startup)
         err = mica_handle_transfer(startup, p, RIGHT_SAME_RIGHTS, start_in);
+    if (!err && resource)
+        err = mica_handle_transfer(resource, p, RIGHT_SAME_RIGHTS, res_in);
     return err;
 }
 
 static int setup(mica_handle_t p, const uint8_t *file,
                  const struct elf_image *img, const char *const argv[],
-                 mica_handle_t startup, uint64_t *sp)
+                 mica_handle_t startup, mica_handle_t resource, uint64_t *sp)
 {
     int err = 0;
     for (unsigned i = 0; i < img->nsegs && !err; i++)
         err = load_segment(p, file, &img->seg[i]);
-    mica_handle_t self_in = 0, start_in = 0;
+    mica_handle_t self_in = 0, start_in = 0, res_in = 0;
     if (!err)
-        err = give_handles(p, startup, &self_in, &start_in);
+        err = give_handles(p, startup, resource, &self_in, &start_in,
+                           &res_in);
     uint64_t auxv[] = {
         AT_PHDR, img->phdr_vaddr, AT_PHENT, img->phentsize,
         AT_PHNUM, img->phnum, AT_PAGESZ, 4096, AT_ENTRY, img->entry,
         AT_UID, 0, AT_EUID, 0, AT_GID, 0, AT_EGID, 0, AT_SECURE, 0,
         AT_CLKTCK, 100, AT_HWCAP, 0, AT_MICA_STARTUP, start_in,
-        AT_MICA_PROCESS, self_in, AT_NULL, 0,
+        AT_MICA_PROCESS, self_in, AT_MICA_RESOURCE, res_in, AT_NULL, 0,
     };
     if (!err)
         err = map_stack(p, argv, auxv, sp);
@@ -101,7 +106,7 @@ static int setup(mica_handle_t p, const uint8_t *file,
 
 int mica_spawn(const void *image, size_t len, const char *name,
                const char *const argv[], mica_handle_t startup,
-               mica_handle_t *proc, const char **why)
+               mica_handle_t resource, mica_handle_t *proc, const char **why)
 {
     struct elf_image img;
     const char *reason = "ok";
@@ -118,7 +123,7 @@ int mica_spawn(const void *image, size_t len, const char *name,
     if (err)
         return err;
     uint64_t sp = 0;
-    err = setup(p, image, &img, argv, startup, &sp);
+    err = setup(p, image, &img, argv, startup, resource, &sp);
     if (!err)
         err = mica_thread_create(p, "main", 4, &t);
     if (!err) {

@@ -6,7 +6,8 @@
  * segment into a vmo mapped with the segment's rights, builds the System V
  * initial stack (ustack.c) and starts the first thread.  The child gets
  * a handle to itself (AT_MICA_PROCESS) and, when given, one startup
- * handle (AT_MICA_STARTUP), moved from the caller.
+ * handle (AT_MICA_STARTUP) and one resource (AT_MICA_RESOURCE), both
+ * moved from the caller.
  */
 #ifndef MICA_USER_SPAWN_H
 #define MICA_USER_SPAWN_H
@@ -19,6 +20,6 @@
  * reason when the image is refused. */
 int mica_spawn(const void *image, size_t len, const char *name,
                const char *const argv[], mica_handle_t startup,
-               mica_handle_t *proc, const char **why);
+               mica_handle_t resource, mica_handle_t *proc, const char **why);
 
 #endif

@@ -24,4 +24,12 @@
  */
 #define AT_MICA_PROCESS 0x4D494350ul
 
+/*
+ * A resource handle (mica/device.h): init gets the root resource, from
+ * which every interrupt, I/O port and physical memory capability is
+ * carved; other programs get one only if their creator gives it.  "MICR"
+ * in ASCII.
+ */
+#define AT_MICA_RESOURCE 0x4D494352ul
+
 #endif

@@ -45,6 +45,7 @@ struct mica_packet {
 #define MICA_PACKET_USER    1u  /* port_queue */
 #define MICA_PACKET_SIGNAL  2u  /* object_wait_async */
 #define MICA_PACKET_TIMER   3u  /* a timer bound to the port fired */
+#define MICA_PACKET_INTERRUPT 4u /* an interrupt bound to the port: data[0] its sequence number */
 
 /* Where to receive, and what was received. */
 struct mica_msg_buf {

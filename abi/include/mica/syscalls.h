@@ -75,7 +75,14 @@
     X(timer_create,                0x1088)     \
     X(timer_set,                   0x1089)     \
     X(timer_cancel,                0x108a)     \
-    X(timer_set_port,              0x108b)
+    X(timer_set_port,              0x108b)     \
+    X(resource_create,             0x10a0)     \
+    X(interrupt_create,            0x10a8)     \
+    X(interrupt_wait,              0x10a9)     \
+    X(interrupt_ack,               0x10aa)     \
+    X(interrupt_nak,               0x10ab)     \
+    X(interrupt_set_port,          0x10ac)     \
+    X(interrupt_info,              0x10ad)
 
 enum mica_syscall {
 #define MICA_SYSCALL_ENUM(name, num) MICA_SYS_##name = num,

@@ -65,8 +65,8 @@ static struct ioapic *find(uint32_t gsi)
     return NULL;
 }
 
-int ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic_id,
-                 uint16_t flags)
+static int route(uint32_t gsi, uint8_t vector, uint32_t apic_id,
+                 uint16_t flags, bool masked)
 {
     struct ioapic *io = find(gsi);
     if (!io)
@@ -76,12 +76,26 @@ int ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic_id,
         lo |= 1u << 13;                 /* active low */
     if (((flags >> 2) & 3) == 3)
         lo |= 1u << 15;                 /* level triggered */
+    if (masked)
+        lo |= 1u << 16;
     unsigned l = gsi - io->gsi_base;
     irqflags_t f = spin_lock_irqsave(&ioapic_lock);
     io_wr(io, 0x11 + 2 * l, apic_id << 24);
     io_wr(io, 0x10 + 2 * l, lo);
     spin_unlock_irqrestore(&ioapic_lock, f);
     return 0;
+}
+
+int ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic_id,
+                 uint16_t flags)
+{
+    return route(gsi, vector, apic_id, flags, false);
+}
+
+int ioapic_route_masked(uint32_t gsi, uint8_t vector, uint32_t apic_id,
+                        uint16_t flags)
+{
+    return route(gsi, vector, apic_id, flags, true);
 }
 
 int ioapic_mask(uint32_t gsi, bool masked)

@@ -47,6 +47,9 @@ void ioapic_init(const struct acpi_info *ai);
  * (polarity bits 0-1: 3 = active low; trigger bits 2-3: 3 = level). */
 int ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic_id,
                  uint16_t flags);
+/* The same, leaving the line masked. */
+int ioapic_route_masked(uint32_t gsi, uint8_t vector, uint32_t apic_id,
+                        uint16_t flags);
 int ioapic_mask(uint32_t gsi, bool masked);
 unsigned ioapic_lines(void);            /* GSIs covered by all IOAPICs */
 

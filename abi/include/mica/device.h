@@ -1,0 +1,43 @@
+/*
+ * mica/device.h - what drivers are given: resources and interrupts.
+ *
+ * A resource names a range of something only the kernel can hand out:
+ * interrupt lines (GSIs), x86 I/O ports, physical addresses.  Init starts
+ * with the root resource, which covers everything; resource_create carves
+ * narrower ones from a resource it holds (RIGHT_MANAGE), and the calls
+ * that make device objects (interrupt_create, ...) ask for a resource
+ * whose range covers what they name.  docs/interrupts.md has the
+ * interrupt protocol; docs/abi/syscalls.md every call.
+ */
+#ifndef MICA_ABI_DEVICE_H
+#define MICA_ABI_DEVICE_H
+
+#include <stdint.h>
+
+/* Resource kinds. */
+#define MICA_RESOURCE_ROOT    0u  /* everything; made only by the kernel */
+#define MICA_RESOURCE_IRQ     1u  /* GSIs [base, base + size) */
+#define MICA_RESOURCE_IOPORT  2u  /* I/O ports [base, base + size) */
+#define MICA_RESOURCE_MMIO    3u  /* physical addresses [base, base + size) */
+
+/* interrupt_create options: the number is a GSI, whose mode must be
+ * given (one of EDGE or LEVEL, one of HIGH or LOW); or, with MICA_IRQ_ISA
+ * alone, an ISA IRQ (0-15), which the firmware's interrupt source
+ * overrides map to a GSI, trigger mode and polarity. */
+#define MICA_IRQ_ISA          (1u << 0)
+#define MICA_IRQ_EDGE         (1u << 1)
+#define MICA_IRQ_LEVEL        (1u << 2)
+#define MICA_IRQ_HIGH         (1u << 3)   /* active high */
+#define MICA_IRQ_LOW          (1u << 4)   /* active low */
+
+/* interrupt_info results: the line's counters (docs/interrupts.md). */
+struct mica_irq_info {
+    uint32_t gsi;
+    uint32_t level;         /* 1: level-triggered, 0: edge */
+    uint32_t state;         /* 0 idle, 1 in service, 2 back-off */
+    uint32_t sinks;         /* interrupt objects bound to the line */
+    uint64_t seq;           /* the last service started */
+    uint64_t raised, acked, naked, spurious, late, unhandled;
+};
+
+#endif
