@@ -6,7 +6,8 @@
     harness.py selftest --kernel BIN --initrd CPIO
 
 `boot` runs QEMU (TCG unless --accel says otherwise) with the serial
-console and the debug port captured to build/test/NAME.serial.log and
+console (COM1; COM2 exists too, unconnected, for the interrupt tests'
+loopback) and the debug port captured to build/test/NAME.serial.log and
 NAME.debug.log, then passes the run only if all of these hold:
   - QEMU exited with status 33, the isa-debug-exit success code (a triple
     fault under -no-reboot exits 0; a panic exits 35);
@@ -39,7 +40,8 @@ def qemu_command(args, name):
            "-m", args.mem, "-smp", str(args.smp), "-no-reboot",
            "-display", "none", "-monitor", "none",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-           "-serial", "file:" + serial, "-debugcon", "file:" + debug]
+           "-serial", "file:" + serial, "-serial", "null",
+           "-debugcon", "file:" + debug]
     if args.icount:
         cmd += ["-icount", "shift=0,sleep=off"]
     if args.iso:

@@ -29,6 +29,7 @@ static void process_destroy(struct object *o)
         object_unref(&p->handles->obj);
     if (p->aspace)
         aspace_put(p->aspace);
+    arch_io_release(p);
     if (p->creator) {
         kmem_uncharge(&p->creator->acct, PROCESS_KMEM);
         object_unref(&p->creator->obj);

@@ -4,10 +4,12 @@
  * Rights: carving a resource and making a device object from one need
  * RIGHT_MANAGE on it.  On an interrupt, waiting needs RIGHT_WAIT,
  * answering and binding to a port RIGHT_WRITE (and RIGHT_WRITE on the
- * port), reading the counters RIGHT_READ.  Objects made here are
+ * port), reading the counters RIGHT_READ.  Enabling an ioport for the
+ * calling process needs RIGHT_WRITE on it.  Objects made here are
  * charged to the calling process's kernel memory account.
  */
 #include "interrupt.h"
+#include "ioport.h"
 #include "lib.h"
 #include "mica/device.h"
 #include "mica/errors.h"
@@ -18,6 +20,7 @@
 
 #define RESOURCE_RIGHTS  (RIGHTS_BASIC | RIGHT_MANAGE)
 #define INTERRUPT_RIGHTS (RIGHTS_BASIC | RIGHTS_IO)
+#define IOPORT_RIGHTS    (RIGHTS_BASIC | RIGHTS_IO)
 
 #define IRQ_MODE_BITS (MICA_IRQ_EDGE | MICA_IRQ_LEVEL | MICA_IRQ_HIGH | \
                        MICA_IRQ_LOW)
@@ -189,4 +192,39 @@ int64_t sys_interrupt_info(uint64_t h, uint64_t uinfo, uint64_t a2,
     interrupt_info(in, &info);
     object_unref(&in->obj);
     return copy_to_user(uinfo, &info, sizeof(info)) ? ERR_FAULT : 0;
+}
+
+int64_t sys_ioport_create(uint64_t rh, uint64_t base, uint64_t count,
+                          uint64_t uout, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a4, a5);
+    if (!user_range_ok(uout, sizeof(mica_handle_t)))
+        return ERR_FAULT;
+    struct resource *r;
+    int err = get_resource(rh, &r);
+    if (err)
+        return err;
+    bool ok = count == 0 || base + count < base ||
+              resource_covers(r, MICA_RESOURCE_IOPORT, base, count);
+    object_unref(&r->obj);
+    if (!ok)
+        return ERR_ACCESS_DENIED;
+    struct ioport *io;
+    if ((err = ioport_create(base, count, &process_current()->acct, &io)))
+        return err;
+    return give(&io->obj, IOPORT_RIGHTS, uout);
+}
+
+int64_t sys_ioport_enable(uint64_t h, uint64_t a1, uint64_t a2, uint64_t a3,
+                          uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a1, a2, a3, a4, a5);
+    struct object *o;
+    int err = get((mica_handle_t)h, OBJ_IOPORT, RIGHT_WRITE, &o);
+    if (err)
+        return err;
+    struct ioport *io = container_of(o, struct ioport, obj);
+    err = arch_io_allow(process_current(), io->base, io->count);
+    object_unref(o);
+    return err;
 }

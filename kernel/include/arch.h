@@ -68,6 +68,13 @@ void arch_irq_line_mask(uint32_t gsi, bool masked);
  * ERR_OUT_OF_RANGE. */
 int arch_irq_isa(unsigned irq, uint32_t *gsi, bool *level, bool *active_low);
 
+/* I/O ports: let every thread of p use ports [base, base + count) from
+ * now until p is gone: 0 or ERR_NO_MEMORY (p's permission map, charged
+ * to p).  arch_io_release frees the map of a dead process. */
+struct process;
+int arch_io_allow(struct process *p, uint32_t base, uint32_t count);
+void arch_io_release(struct process *p);
+
 /* Deliberately crash in the named way (command line `fault=`), so the
  * test harness can prove it catches crashes.  Returns if unknown. */
 void arch_inject_fault(const char *kind);

@@ -42,6 +42,8 @@ struct process {
     bool log_cap;                   /* may write the kernel log */
     bool fail_inject;               /* its system calls see injected failures */
     struct process *creator;        /* charged PROCESS_KMEM (referenced) */
+    void *io_bitmap;                /* arch: I/O ports it may use, or NULL */
+    uint64_t io_gen;                /* arch: changes with io_bitmap */
 };
 
 int process_create(const char *name, uint64_t kmem_limit,

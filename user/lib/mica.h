@@ -246,6 +246,12 @@ static inline int mica_interrupt_nak(mica_handle_t h, uint64_t seq)
 static inline int mica_interrupt_set_port(mica_handle_t h, mica_handle_t port,
                                           uint64_t key)
 { return MICA_CALL(MICA_SYS_interrupt_set_port, h, port, key, 0, 0, 0); }
+static inline int mica_ioport_create(mica_handle_t resource, uint32_t base,
+                                     uint32_t count, mica_handle_t *out)
+{ return MICA_CALL(MICA_SYS_ioport_create, resource, base, count, out, 0,
+                   0); }
+static inline int mica_ioport_enable(mica_handle_t h)
+{ return MICA_CALL(MICA_SYS_ioport_enable, h, 0, 0, 0, 0, 0); }
 static inline int mica_interrupt_info(mica_handle_t h,
                                       struct mica_irq_info *info)
 { return MICA_CALL(MICA_SYS_interrupt_info, h, info, 0, 0, 0, 0); }

@@ -3,12 +3,18 @@
  * carving resources, every error of every call, and the protocol as far
  * as a quiet line shows it (waits that time out, answers refused when
  * nothing is in service, counters, waiters released when the object
- * goes, port binding).  Interrupts raised by real devices are tested
- * with the devices' drivers.
+ * goes, port binding), then with a real device: the second serial port
+ * (COM2, ISA IRQ 3, which the test machine has and nothing else uses) in
+ * loopback mode, where every byte written comes back and raises a
+ * receive interrupt.  Also I/O port objects: a process may use exactly
+ * the ports it enabled, from every thread on every CPU, and a stray
+ * access kills only that process.
  *
  * init gives this suite a copy of the root resource (user/init/suites.c).
  */
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mica.h"
@@ -237,4 +243,333 @@ UTEST(interrupt_no_leaks)
     mica_system_info(&after);
     UEXPECT(after.free_pages == before.free_pages);
     UEXPECT(after.live_ports == before.live_ports);
+}
+
+/* --- I/O ports and the loopback UART -------------------------------------------- */
+
+#define COM2 0x2f8
+#define COM2_IRQ 3
+#define UART_RBR 0      /* receive buffer (read), transmit holding (write) */
+#define UART_IER 1
+#define UART_IIR 2      /* interrupt identification (read), FIFO control */
+#define UART_LCR 3
+#define UART_MCR 4
+#define UART_LSR 5
+
+static inline uint8_t inb(uint16_t port)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+/* The ports of COM2, enabled for this process (once). */
+static int com2_ports(void)
+{
+    static int done;
+    if (done)
+        return OK;
+    mica_handle_t r, io;
+    int err = mica_resource_create(mica_resource_handle(),
+                                   MICA_RESOURCE_IOPORT, COM2, 8, &r);
+    if (err)
+        return err;
+    err = mica_ioport_create(r, COM2, 8, &io);
+    mica_handle_close(r);
+    if (err)
+        return err;
+    err = mica_ioport_enable(io);
+    mica_handle_close(io);
+    done = err == OK;
+    return err;
+}
+
+/* 8N1, no FIFOs, loopback, receive interrupts only. */
+static bool com2_loopback(void)
+{
+    outb(COM2 + UART_IER, 0);
+    outb(COM2 + UART_LCR, 0x80);
+    outb(COM2 + UART_RBR, 1);           /* divisor 1 */
+    outb(COM2 + UART_IER, 0);
+    outb(COM2 + UART_LCR, 0x03);
+    outb(COM2 + UART_IIR, 0);           /* no FIFOs: one interrupt a byte */
+    outb(COM2 + UART_MCR, 0x18);        /* loopback, OUT2 */
+    while (inb(COM2 + UART_LSR) & 1)
+        inb(COM2 + UART_RBR);
+    outb(COM2 + UART_IER, 0x01);
+    return inb(COM2 + UART_LSR) != 0xFF;    /* 0xFF: no UART there */
+}
+
+static void com2_quiet(void)
+{
+    outb(COM2 + UART_IER, 0);
+    outb(COM2 + UART_MCR, 0);
+    while (inb(COM2 + UART_LSR) & 1)
+        inb(COM2 + UART_RBR);
+}
+
+static struct mica_irq_info info_of(mica_handle_t h)
+{
+    struct mica_irq_info info;
+    memset(&info, 0, sizeof(info));
+    mica_interrupt_info(h, &info);
+    return info;
+}
+
+UTEST(ioport_errors)
+{
+    mica_handle_t root = mica_resource_handle(), r, io, ro;
+    UASSERT(mica_resource_create(root, MICA_RESOURCE_IOPORT, 0x2f8, 8, &r) ==
+            OK);
+    UEXPECT(mica_ioport_create(r, 0x2f0, 8, &io) == ERR_ACCESS_DENIED);
+    UEXPECT(mica_ioport_create(r, 0x2fc, 8, &io) == ERR_ACCESS_DENIED);
+    UEXPECT(mica_ioport_create(r, 0x2f8, 0, &io) == ERR_OUT_OF_RANGE);
+    UEXPECT(mica_ioport_create(root, 0xfff0, 0x20, &io) == ERR_OUT_OF_RANGE);
+    UEXPECT(mica_ioport_create(root, 0x10000, 1, &io) == ERR_OUT_OF_RANGE);
+    UEXPECT(mica_ioport_create(r, 0x2f8, 8, (mica_handle_t *)8) ==
+            ERR_FAULT);
+    UEXPECT(mica_ioport_create(mica_process_self(), 0x2f8, 8, &io) ==
+            ERR_WRONG_TYPE);
+    UASSERT(mica_ioport_create(r, 0x2f8, 8, &io) == OK);
+    UASSERT(mica_handle_duplicate(io, RIGHT_READ, &ro) == OK);
+    UEXPECT(mica_ioport_enable(ro) == ERR_ACCESS_DENIED);
+    UEXPECT(mica_ioport_enable(r) == ERR_WRONG_TYPE);
+    UEXPECT(mica_ioport_enable(0) == ERR_BAD_HANDLE);
+    mica_handle_close(ro);
+    mica_handle_close(io);
+    mica_handle_close(r);
+}
+
+static char stack2[STACK] __attribute__((aligned(16)));
+
+/* A clone of this process that touches COM2's line status register: it
+ * has no permission (a new process), so it is killed. */
+static void touch_port(uint64_t a0, uint64_t a1)
+{
+    (void)a0;
+    (void)a1;
+    inb(COM2 + UART_LSR);
+    mica_process_exit(0);
+}
+
+UTEST(ioport_stray_access_kills_only_the_process)
+{
+    mica_handle_t p, t;
+    UASSERT(mica_process_clone(mica_process_self(), "stray", 5, &p) == OK);
+    UASSERT(mica_thread_create(p, "stray", 5, &t) == OK);
+    UASSERT(mica_thread_start(t, (uint64_t)touch_port,
+                              (uint64_t)(stack2 + STACK - 8), 0, 0) == OK);
+    UEXPECT(mica_object_wait_one(p, SIGNAL_TERMINATED, now_ns() + 30 * SEC,
+                                 NULL) == OK);
+    struct mica_process_info pi;
+    UASSERT(mica_process_info(p, &pi) == OK);
+    UEXPECT(pi.exit_code == -14);       /* killed by #GP (vector 13) */
+    mica_handle_close(t);
+    mica_handle_close(p);
+}
+
+static volatile int go_io, io_done;
+static volatile uint8_t io_seen;
+
+/* Started before the ports were enabled, maybe on another CPU: it gains
+ * them too. */
+static void late_port_user(uint64_t a0, uint64_t a1)
+{
+    (void)a0;
+    (void)a1;
+    while (!go_io)
+        ;
+    io_seen = inb(COM2 + UART_LSR);
+    io_done = 1;
+    mica_thread_exit();
+}
+
+UTEST(ioport_enable_reaches_every_thread)
+{
+    mica_handle_t t;
+    UASSERT(mica_thread_create(mica_process_self(), "ports", 5, &t) == OK);
+    UASSERT(mica_thread_start(t, (uint64_t)late_port_user,
+                              (uint64_t)(stack2 + STACK - 8), 0, 0) == OK);
+    for (int i = 0; i < 20; i++)
+        mica_thread_yield();
+    UASSERT(com2_ports() == OK);
+    go_io = 1;
+    UEXPECT(mica_object_wait_one(t, SIGNAL_TERMINATED, now_ns() + 30 * SEC,
+                                 NULL) == OK);
+    UEXPECT(io_done == 1 && io_seen != 0xFF);
+    mica_handle_close(t);
+}
+
+/* Write a byte in loopback and wait for its interrupt. */
+static int loop_byte(mica_handle_t h, uint8_t byte, uint64_t last,
+                     uint64_t *seq)
+{
+    outb(COM2 + UART_RBR, byte);
+    return mica_interrupt_wait(h, last, now_ns() + 10 * SEC, seq);
+}
+
+UTEST(interrupt_uart_loopback)
+{
+    mica_handle_t h;
+    uint32_t pending = 9;
+    UASSERT(com2_ports() == OK);
+    UASSERT(mica_interrupt_create(mica_resource_handle(), COM2_IRQ,
+                                  MICA_IRQ_ISA, &h, &pending) == OK);
+    UEXPECT(pending == 0);
+    UASSERT(com2_loopback());
+    struct mica_irq_info before = info_of(h);
+    UEXPECT(before.level == 0);         /* ISA IRQs are edge-triggered */
+    uint64_t last = before.seq;
+    for (int i = 1; i <= 20; i++) {
+        uint64_t seq = 0;
+        UASSERT(loop_byte(h, (uint8_t)i, last, &seq) == OK);
+        UEXPECT(seq == last + 1);
+        UEXPECT((inb(COM2 + UART_IIR) & 0x0F) == 0x04);  /* data ready */
+        UEXPECT(inb(COM2 + UART_RBR) == i);
+        mica_signals_t seen = 0;
+        UEXPECT(mica_object_wait_one(h, SIGNAL_SIGNALED, 1, &seen) == OK);
+        UEXPECT(mica_interrupt_ack(h, seq) == OK);
+        UEXPECT(mica_interrupt_ack(h, seq) == ERR_BAD_STATE);   /* again */
+        UEXPECT(mica_interrupt_nak(h, seq) == ERR_BAD_STATE);
+        UEXPECT(mica_interrupt_ack(h, seq - 1) == ERR_BAD_STATE); /* stale */
+        UEXPECT(mica_object_wait_one(h, SIGNAL_SIGNALED, 1, &seen) ==
+                ERR_TIMED_OUT);
+        last = seq;
+    }
+    struct mica_irq_info after = info_of(h);
+    UEXPECT(after.raised - before.raised == 20);
+    UEXPECT(after.acked - before.acked == 20);
+    UEXPECT(after.state == 0);
+    /* an interrupt that came before the wait is not lost */
+    outb(COM2 + UART_RBR, 0x55);
+    for (int i = 0; i < 1000 && info_of(h).seq == last; i++)
+        mica_thread_yield();
+    uint64_t seq = 0;
+    UEXPECT(mica_interrupt_wait(h, last, 1, &seq) == OK && seq == last + 1);
+    UEXPECT(inb(COM2 + UART_RBR) == 0x55);
+    UEXPECT(mica_interrupt_ack(h, seq) == OK);
+    /* delivered as packets */
+    mica_handle_t port;
+    UASSERT(mica_port_create(0, &port) == OK);
+    UASSERT(mica_interrupt_set_port(h, port, 77) == OK);
+    outb(COM2 + UART_RBR, 0x66);
+    struct mica_packet pkt;
+    UEXPECT(mica_port_wait(port, now_ns() + 10 * SEC, &pkt) == OK);
+    UEXPECT(pkt.type == MICA_PACKET_INTERRUPT && pkt.key == 77 &&
+            pkt.data[0] == seq + 1 && pkt.data[1] == 1);
+    UEXPECT(inb(COM2 + UART_RBR) == 0x66);
+    UEXPECT(mica_interrupt_ack(h, pkt.data[0]) == OK);
+    mica_handle_close(port);
+    com2_quiet();
+    mica_handle_close(h);
+}
+
+UTEST(interrupt_shared_line)
+{
+    mica_handle_t mine, other;
+    UASSERT(com2_ports() == OK);
+    UASSERT(mica_interrupt_create(mica_resource_handle(), COM2_IRQ,
+                                  MICA_IRQ_ISA, &mine, NULL) == OK);
+    UASSERT(mica_interrupt_create(mica_resource_handle(), COM2_IRQ,
+                                  MICA_IRQ_ISA, &other, NULL) == OK);
+    UASSERT(com2_loopback());
+    struct mica_irq_info before = info_of(mine);
+    UEXPECT(before.sinks == 2);
+    uint64_t last = before.seq;
+    for (int i = 0; i < 10; i++) {
+        /* the other holder always says "not mine"; we claim it */
+        uint64_t s1 = 0, s2 = 0;
+        UASSERT(loop_byte(other, 0x30, last, &s1) == OK);
+        UEXPECT(mica_interrupt_nak(other, s1) == OK);
+        UEXPECT(info_of(mine).state == 1);      /* we still owe */
+        UASSERT(mica_interrupt_wait(mine, last, now_ns() + 10 * SEC, &s2) ==
+                OK);
+        UEXPECT(s1 == s2);
+        inb(COM2 + UART_RBR);
+        UEXPECT(mica_interrupt_ack(mine, s2) == OK);
+        UEXPECT(mica_interrupt_nak(other, s1) == ERR_BAD_STATE);
+        last = s2;
+    }
+    struct mica_irq_info after = info_of(mine);
+    UEXPECT(after.naked - before.naked == 10);
+    UEXPECT(after.acked - before.acked == 10);
+    UEXPECT(after.unhandled == before.unhandled);
+    /* everybody says "not mine": unhandled, masked, then kicked */
+    uint64_t s = 0;
+    UASSERT(loop_byte(mine, 0x31, last, &s) == OK);
+    inb(COM2 + UART_RBR);
+    UEXPECT(mica_interrupt_nak(mine, s) == OK);
+    UEXPECT(mica_interrupt_nak(other, s) == OK);
+    after = info_of(mine);
+    UEXPECT(after.unhandled - before.unhandled == 1);
+    UEXPECT(after.state == 2);
+    for (int i = 0; i < 500 && info_of(mine).state == 2; i++)
+        mica_nanosleep(now_ns() + 2000000);
+    UEXPECT(info_of(mine).state == 0);          /* the kick came */
+    /* and the line works again */
+    last = s;
+    UASSERT(loop_byte(mine, 0x32, last, &s) == OK);
+    inb(COM2 + UART_RBR);
+    UEXPECT(mica_interrupt_ack(mine, s) == OK);
+    com2_quiet();
+    mica_handle_close(other);
+    mica_handle_close(mine);
+}
+
+/* A holder in another process that never answers. */
+static void hold_and_sleep(uint64_t h, uint64_t a1)
+{
+    (void)a1;
+    uint64_t seq;
+    mica_interrupt_wait((mica_handle_t)h, 0, 0, &seq);
+    for (;;)
+        mica_nanosleep(now_ns() + SEC);
+}
+
+UTEST(interrupt_holder_killed_owing_an_answer)
+{
+    mica_handle_t mine, theirs, moved, p, t;
+    UASSERT(com2_ports() == OK);
+    UASSERT(mica_interrupt_create(mica_resource_handle(), COM2_IRQ,
+                                  MICA_IRQ_ISA, &mine, NULL) == OK);
+    UASSERT(mica_interrupt_create(mica_resource_handle(), COM2_IRQ,
+                                  MICA_IRQ_ISA, &theirs, NULL) == OK);
+    UASSERT(mica_process_clone(mica_process_self(), "silent", 6, &p) == OK);
+    UASSERT(mica_handle_transfer(theirs, p, RIGHT_SAME_RIGHTS, &moved) ==
+            OK);
+    UASSERT(mica_thread_create(p, "silent", 6, &t) == OK);
+    UASSERT(mica_thread_start(t, (uint64_t)hold_and_sleep,
+                              (uint64_t)(stack2 + STACK - 8), moved, 0) ==
+            OK);
+    UASSERT(com2_loopback());
+    struct mica_irq_info before = info_of(mine);
+    uint64_t s = 0;
+    UASSERT(loop_byte(mine, 0x40, before.seq, &s) == OK);
+    inb(COM2 + UART_RBR);
+    UEXPECT(mica_interrupt_nak(mine, s) == OK);
+    UEXPECT(info_of(mine).state == 1);          /* the silent one owes */
+    mica_process_kill(p, 0);
+    UEXPECT(mica_object_wait_one(p, SIGNAL_TERMINATED, now_ns() + 30 * SEC,
+                                 NULL) == OK);
+    for (int i = 0; i < 500 && info_of(mine).sinks == 2; i++)
+        mica_nanosleep(now_ns() + 2000000);
+    struct mica_irq_info after = info_of(mine);
+    UEXPECT(after.sinks == 1);
+    UEXPECT(after.naked - before.naked == 2);   /* ours, and its on its behalf */
+    UEXPECT(after.unhandled - before.unhandled == 1);
+    UEXPECT(after.state != 1);                  /* the service ended */
+    for (int i = 0; i < 500 && info_of(mine).state == 2; i++)
+        mica_nanosleep(now_ns() + 2000000);
+    UASSERT(loop_byte(mine, 0x41, s, &s) == OK);
+    inb(COM2 + UART_RBR);
+    UEXPECT(mica_interrupt_ack(mine, s) == OK);
+    com2_quiet();
+    mica_handle_close(t);
+    mica_handle_close(p);
+    mica_handle_close(mine);
 }

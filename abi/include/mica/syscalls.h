@@ -82,7 +82,9 @@
     X(interrupt_ack,               0x10aa)     \
     X(interrupt_nak,               0x10ab)     \
     X(interrupt_set_port,          0x10ac)     \
-    X(interrupt_info,              0x10ad)
+    X(interrupt_info,              0x10ad)     \
+    X(ioport_create,               0x10b0)     \
+    X(ioport_enable,               0x10b1)
 
 enum mica_syscall {
 #define MICA_SYSCALL_ENUM(name, num) MICA_SYS_##name = num,

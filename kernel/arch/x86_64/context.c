@@ -13,6 +13,7 @@
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/ioperm.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/trap.h"
@@ -97,6 +98,7 @@ void arch_switch_prepare(struct thread *prev, struct thread *next)
         wrmsr(MSR_KERNEL_GS_BASE, next->arch.gs_base);
     }
     aspace_activate(next->proc ? next->proc->aspace : NULL);
+    io_switch(c->arch, next->proc);
     if (next->arch.fpu)
         fpu_restore(next->arch.fpu);
 }

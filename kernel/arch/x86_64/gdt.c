@@ -5,7 +5,8 @@
  * the TSS, which holds the stack pointers for entering the kernel: RSP0
  * (from user mode, set per thread later) and the IST stacks that NMI,
  * double fault and machine check always switch to, so they run on a good
- * stack even when the current one is not.
+ * stack even when the current one is not.  The I/O permission bitmap
+ * after the TSS is ioperm.c's.
  */
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/gdt.h"
@@ -15,9 +16,15 @@
 #define SEG_DATA(dpl)   (0x00CF92000000FFFFull | ((uint64_t)(dpl) << 45))
 #define SEG_CODE32(dpl) (0x00CF9A000000FFFFull | ((uint64_t)(dpl) << 45))
 
+_Static_assert(offsetof(struct arch_cpu, io_bitmap) ==
+               offsetof(struct arch_cpu, tss) + sizeof(struct tss),
+               "the I/O bitmap must follow the TSS");
+
+/* The TSS and its I/O bitmap, with the closing all-ones byte. */
 static void set_tss_desc(uint64_t *gdt, struct tss *tss)
 {
-    uint64_t base = (uint64_t)tss, limit = sizeof(*tss) - 1;
+    uint64_t base = (uint64_t)tss;
+    uint64_t limit = sizeof(*tss) + IO_BITMAP_BYTES + 1 - 1;
     gdt[0] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) |
              (0x89ull << 40) |                  /* present, 64-bit TSS */
              (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
@@ -35,7 +42,9 @@ void gdt_init_cpu(struct arch_cpu *ac)
     memset(&ac->tss, 0, sizeof(ac->tss));
     for (int i = 0; i < 3; i++)
         ac->tss.ist[i] = (uint64_t)&ac->ist_stacks[i][IST_STACK_SIZE];
-    ac->tss.iomap_base = sizeof(ac->tss);       /* no I/O bitmap yet */
+    memset(ac->io_bitmap, 0xFF, sizeof(ac->io_bitmap));
+    ac->io_gen = 0;
+    ac->tss.iomap_base = IOMAP_OFF;             /* every port denied */
     set_tss_desc(&ac->gdt[6], &ac->tss);
 
     struct { uint16_t limit; uint64_t base; } __packed gdtr =

@@ -35,9 +35,18 @@ struct tss {
     uint16_t iomap_base;
 } __packed;
 
+/* The I/O permission bitmap follows the TSS (one bit per port, set:
+ * denied) and ends with an all-ones byte, inside the TSS limit.  Pointing
+ * iomap_base past the limit denies every port without touching it. */
+#define IO_BITMAP_BYTES 8192
+#define IOMAP_ON  ((uint16_t)sizeof(struct tss))
+#define IOMAP_OFF ((uint16_t)(sizeof(struct tss) + IO_BITMAP_BYTES + 1))
+
 struct arch_cpu {
     uint64_t gdt[8];
     struct tss tss;
+    uint8_t io_bitmap[IO_BITMAP_BYTES + 1];     /* right after the TSS */
+    uint64_t io_gen;                /* generation loaded in io_bitmap */
     uint8_t ist_stacks[3][IST_STACK_SIZE] __aligned(16);
 };
 
