@@ -573,3 +573,28 @@ UTEST(interrupt_holder_killed_owing_an_answer)
     mica_handle_close(p);
     mica_handle_close(mine);
 }
+
+UTEST(interrupt_late_answer_reported)
+{
+    mica_handle_t h;
+    UASSERT(com2_ports() == OK);
+    UASSERT(mica_interrupt_create(mica_resource_handle(), COM2_IRQ,
+                                  MICA_IRQ_ISA, &h, NULL) == OK);
+    UASSERT(com2_loopback());
+    struct mica_irq_info before = info_of(h);
+    uint64_t s = 0, start = now_ns();
+    UASSERT(loop_byte(h, 0x50, before.seq, &s) == OK);
+    inb(COM2 + UART_RBR);
+    /* no answer: after a second the line reports it (the log names us) */
+    while (info_of(h).late == before.late && now_ns() - start < 30 * SEC)
+        mica_nanosleep(now_ns() + 50000000);
+    UEXPECT(info_of(h).late == before.late + 1);
+    UEXPECT(now_ns() - start >= SEC);
+    UEXPECT(info_of(h).state == 1);
+    /* a late answer is still an answer */
+    UEXPECT(mica_interrupt_ack(h, s) == OK);
+    struct mica_irq_info after = info_of(h);
+    UEXPECT(after.state == 0 && after.late == before.late + 1);
+    com2_quiet();
+    mica_handle_close(h);
+}
