@@ -116,3 +116,11 @@ uint64_t memmap_free_bytes(const struct memmap *m)
         sum += m->r[i].end - m->r[i].start;
     return sum;
 }
+
+bool memmap_overlaps(const struct memmap *m, paddr_t start, paddr_t end)
+{
+    for (unsigned i = 0; i < m->n; i++)
+        if (m->r[i].start < end && start < m->r[i].end)
+            return true;
+    return false;
+}

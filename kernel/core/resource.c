@@ -58,7 +58,7 @@ int resource_create(struct resource *parent, uint32_t kind, uint64_t base,
                     uint64_t size, struct kmem_account *acct,
                     struct resource **out)
 {
-    if (kind == MICA_RESOURCE_ROOT || kind > MICA_RESOURCE_MMIO ||
+    if (kind == MICA_RESOURCE_ROOT || kind > MICA_RESOURCE_DMA ||
         size == 0 || base + size < base)
         return ERR_INVALID_ARGS;
     if (!resource_covers(parent, kind, base, size))

@@ -5,7 +5,9 @@
  * RIGHT_MANAGE on it.  On an interrupt, waiting needs RIGHT_WAIT,
  * answering and binding to a port RIGHT_WRITE (and RIGHT_WRITE on the
  * port), reading the counters RIGHT_READ.  Enabling an ioport for the
- * calling process needs RIGHT_WRITE on it.  Objects made here are
+ * calling process needs RIGHT_WRITE on it.  Device memory (physical and
+ * contiguous vmos) is never RAM handed out by address: a physical vmo
+ * must not overlap RAM, and a contiguous one is fresh zeroed RAM.  Objects made here are
  * charged to the calling process's kernel memory account.
  */
 #include "interrupt.h"
@@ -17,10 +19,13 @@
 #include "resource.h"
 #include "syscall_impl.h"
 #include "uaccess.h"
+#include "vm.h"
+#include "bootinfo.h"
 
 #define RESOURCE_RIGHTS  (RIGHTS_BASIC | RIGHT_MANAGE)
 #define INTERRUPT_RIGHTS (RIGHTS_BASIC | RIGHTS_IO)
 #define IOPORT_RIGHTS    (RIGHTS_BASIC | RIGHTS_IO)
+#define DEVMEM_RIGHTS    (RIGHTS_BASIC | RIGHTS_IO | RIGHT_MAP)
 
 #define IRQ_MODE_BITS (MICA_IRQ_EDGE | MICA_IRQ_LEVEL | MICA_IRQ_HIGH | \
                        MICA_IRQ_LOW)
@@ -227,4 +232,57 @@ int64_t sys_ioport_enable(uint64_t h, uint64_t a1, uint64_t a2, uint64_t a3,
     err = arch_io_allow(process_current(), io->base, io->count);
     object_unref(o);
     return err;
+}
+
+int64_t sys_vmo_create_physical(uint64_t rh, uint64_t base, uint64_t size,
+                                uint64_t cache, uint64_t uout, uint64_t a5)
+{
+    UNUSED_ARGS(a5);
+    if (size == 0 || (base | size) & PAGE_MASK || base + size < base ||
+        (cache != MICA_CACHE_UNCACHED && cache != MICA_CACHE_WRITE_COMBINING))
+        return ERR_INVALID_ARGS;
+    if (!user_range_ok(uout, sizeof(mica_handle_t)))
+        return ERR_FAULT;
+    struct resource *r;
+    int err = get_resource(rh, &r);
+    if (err)
+        return err;
+    bool ok = resource_covers(r, MICA_RESOURCE_MMIO, base, size);
+    object_unref(&r->obj);
+    if (!ok || memmap_overlaps(&bootinfo.ram, base, base + size))
+        return ERR_ACCESS_DENIED;
+    struct vmo *v;
+    err = vmo_create_physical(base, size, cache == MICA_CACHE_UNCACHED ?
+                              VMO_CACHE_UC : VMO_CACHE_WC,
+                              &process_current()->acct, &v);
+    return err ? err : give(&v->obj, DEVMEM_RIGHTS, uout);
+}
+
+int64_t sys_vmo_create_contiguous(uint64_t rh, uint64_t size, uint64_t uout,
+                                  uint64_t upaddr, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a4, a5);
+    if (!user_range_ok(uout, sizeof(mica_handle_t)) ||
+        !user_range_ok(upaddr, sizeof(uint64_t)))
+        return ERR_FAULT;
+    struct resource *r;
+    int err = get_resource(rh, &r);
+    if (err)
+        return err;
+    struct vmo *v = NULL;
+    if (r->kind != MICA_RESOURCE_ROOT && r->kind != MICA_RESOURCE_DMA)
+        err = ERR_ACCESS_DENIED;
+    else
+        err = vmo_create_contiguous(size, &process_current()->acct, &v);
+    if (!err && !resource_covers(r, MICA_RESOURCE_DMA, v->phys, v->size))
+        err = ERR_NO_MEMORY;            /* not where the device can reach */
+    object_unref(&r->obj);
+    if (!err && copy_to_user(upaddr, &v->phys, sizeof(v->phys)))
+        err = ERR_FAULT;
+    if (err) {
+        if (v)
+            object_unref(&v->obj);
+        return err;
+    }
+    return give(&v->obj, DEVMEM_RIGHTS, uout);
 }

@@ -7,6 +7,12 @@
  * clones share them; a page is freed when its last vmo lets go.  Kernel
  * memory for the array and the pages is charged to the creator's
  * account, so a process cannot exhaust the machine.
+ *
+ * A physical vmo names a fixed range that is not RAM (device registers),
+ * mapped uncached or write-combining; a contiguous one owns one buddy
+ * block of RAM, zeroed, for DMA.  Neither has counted pages: they are
+ * never copied on write (a fork shares them), never pinned for IPC
+ * copies, and vmo_read/vmo_write refuse them.
  */
 #include "lib.h"
 #include "mica/errors.h"
@@ -34,6 +40,10 @@ static void vmo_destroy(struct object *o)
     }
     if (v->pages)
         kobj_free(v->acct, v->pages, v->npages * sizeof(paddr_t));
+    if (v->kind == VMO_CONTIG) {
+        pmm_free(v->phys, v->order);
+        kmem_uncharge(v->acct, PAGE_SIZE << v->order);
+    }
     kobj_free(v->acct, v, sizeof(*v));
 }
 
@@ -74,15 +84,41 @@ int vmo_create(uint64_t size, struct kmem_account *acct, struct vmo **out)
 }
 
 int vmo_create_physical(paddr_t base, uint64_t size, uint32_t cache,
-                        struct vmo **out)
+                        struct kmem_account *acct, struct vmo **out)
 {
     if (size == 0 || (base | size) & PAGE_MASK || base + size < base)
         return ERR_INVALID_ARGS;
-    struct vmo *v = vmo_new(size, VMO_PHYS, NULL);
+    struct vmo *v = vmo_new(size, VMO_PHYS, acct);
     if (!v)
         return ERR_NO_MEMORY;
     v->phys = base;
     v->cache = cache;
+    *out = v;
+    return 0;
+}
+
+int vmo_create_contiguous(uint64_t size, struct kmem_account *acct,
+                          struct vmo **out)
+{
+    if (size == 0 || size > (PAGE_SIZE << (PMM_ORDERS - 1)))
+        return ERR_OUT_OF_RANGE;
+    size = ALIGN_UP(size, PAGE_SIZE);
+    unsigned order = 0;
+    while ((PAGE_SIZE << order) < size)
+        order++;
+    if (kmem_charge(acct, PAGE_SIZE << order))
+        return ERR_NO_MEMORY;
+    paddr_t p = kmem_should_fail() ? 0 : pmm_alloc(order);
+    struct vmo *v = p ? vmo_new(size, VMO_CONTIG, acct) : NULL;
+    if (!v) {
+        if (p)
+            pmm_free(p, order);
+        kmem_uncharge(acct, PAGE_SIZE << order);
+        return ERR_NO_MEMORY;
+    }
+    memset(phys_to_virt(p), 0, PAGE_SIZE << order);
+    v->phys = p;
+    v->order = order;
     *out = v;
     return 0;
 }

@@ -36,6 +36,9 @@ void memmap_reserve(struct memmap *m, paddr_t start, paddr_t end);
  * (page 0 is never free: the first MiB is always reserved). */
 paddr_t memmap_alloc(struct memmap *m, uint64_t size, paddr_t limit);
 
+/* Does any range of m overlap [start, end)? */
+bool memmap_overlaps(const struct memmap *m, paddr_t start, paddr_t end);
+
 /* Bytes of free RAM in the map. */
 uint64_t memmap_free_bytes(const struct memmap *m);
 

@@ -45,6 +45,7 @@ struct vmo {
     paddr_t *pages;             /* anon: 0 = not yet touched */
     paddr_t phys;               /* phys/contig: base address */
     uint32_t cache;             /* phys: VMO_CACHE_* */
+    uint32_t order;             /* contig: the block is 2^order pages */
     struct vm_mapping *maps;    /* every mapping of this vmo */
     struct kmem_account *acct;  /* charged for pages and the array */
 };
@@ -75,8 +76,16 @@ struct aspace {
 
 /* vmos */
 int vmo_create(uint64_t size, struct kmem_account *acct, struct vmo **out);
+/* Physical memory [base, base + size) (page-aligned), mapped with
+ * `cache` (VMO_CACHE_*); the object is charged to acct: 0,
+ * ERR_INVALID_ARGS or ERR_NO_MEMORY.  The caller checks it is not RAM. */
 int vmo_create_physical(paddr_t base, uint64_t size, uint32_t cache,
-                        struct vmo **out);
+                        struct kmem_account *acct, struct vmo **out);
+/* Zeroed, physically contiguous, aligned to its size rounded up to a
+ * power of two (at most 4 MiB), charged to acct: 0, ERR_OUT_OF_RANGE or
+ * ERR_NO_MEMORY. */
+int vmo_create_contiguous(uint64_t size, struct kmem_account *acct,
+                          struct vmo **out);
 int vmo_read(struct vmo *v, uint64_t off, void *buf, uint64_t len);
 int vmo_write(struct vmo *v, uint64_t off, const void *buf, uint64_t len);
 int vmo_clone(struct vmo *v, uint64_t off, uint64_t size,

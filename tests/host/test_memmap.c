@@ -75,6 +75,23 @@ static void test_alloc_top_down_below_limit(void **state)
                     m.r[i].start >= 1024 * MiB);
 }
 
+static void test_overlaps(void **state)
+{
+    (void)state;
+    static struct memmap m;
+    memset(&m, 0, sizeof(m));
+    memmap_add(&m, 0, 0x9F000);
+    memmap_add(&m, MiB, 256 * MiB);
+    assert_true(memmap_overlaps(&m, 0, 4096));
+    assert_true(memmap_overlaps(&m, 0x9E000, 0xA0000));
+    assert_false(memmap_overlaps(&m, 0xA0000, 0xC0000));   /* VGA hole */
+    assert_false(memmap_overlaps(&m, 0x9F000, MiB));
+    assert_true(memmap_overlaps(&m, MiB - 4096, MiB + 1));
+    assert_true(memmap_overlaps(&m, 16 * MiB, 17 * MiB));
+    assert_false(memmap_overlaps(&m, 256 * MiB, 257 * MiB));
+    assert_false(memmap_overlaps(&m, 0xFEBF0000ull, 0xFEC00000ull));
+}
+
 static void test_overflow_drops_smallest(void **state)
 {
     (void)state;
@@ -103,6 +120,7 @@ int main(void)
         cmocka_unit_test(test_reserve_splits),
         cmocka_unit_test(test_alloc_top_down_below_limit),
         cmocka_unit_test(test_overflow_drops_smallest),
+        cmocka_unit_test(test_overlaps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -250,6 +250,16 @@ static inline int mica_ioport_create(mica_handle_t resource, uint32_t base,
                                      uint32_t count, mica_handle_t *out)
 { return MICA_CALL(MICA_SYS_ioport_create, resource, base, count, out, 0,
                    0); }
+static inline int mica_vmo_create_physical(mica_handle_t resource,
+                                           uint64_t base, uint64_t size,
+                                           uint32_t cache, mica_handle_t *out)
+{ return MICA_CALL(MICA_SYS_vmo_create_physical, resource, base, size, cache,
+                   out, 0); }
+static inline int mica_vmo_create_contiguous(mica_handle_t resource,
+                                             uint64_t size, mica_handle_t *out,
+                                             uint64_t *paddr)
+{ return MICA_CALL(MICA_SYS_vmo_create_contiguous, resource, size, out,
+                   paddr, 0, 0); }
 static inline int mica_ioport_enable(mica_handle_t h)
 { return MICA_CALL(MICA_SYS_ioport_enable, h, 0, 0, 0, 0, 0); }
 static inline int mica_interrupt_info(mica_handle_t h,

@@ -19,6 +19,11 @@
 #define MICA_RESOURCE_IRQ     1u  /* GSIs [base, base + size) */
 #define MICA_RESOURCE_IOPORT  2u  /* I/O ports [base, base + size) */
 #define MICA_RESOURCE_MMIO    3u  /* physical addresses [base, base + size) */
+#define MICA_RESOURCE_DMA     4u  /* contiguous RAM lying in [base, base + size) */
+
+/* vmo_create_physical cache modes */
+#define MICA_CACHE_UNCACHED   1u
+#define MICA_CACHE_WRITE_COMBINING 2u
 
 /* interrupt_create options: the number is a GSI, whose mode must be
  * given (one of EDGE or LEVEL, one of HIGH or LOW); or, with MICA_IRQ_ISA

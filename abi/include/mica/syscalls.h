@@ -50,6 +50,8 @@
     X(vmo_write,                   0x1032)     \
     X(vmo_get_size,                0x1033)     \
     X(vmo_clone,                   0x1034)     \
+    X(vmo_create_physical,         0x1035)     \
+    X(vmo_create_contiguous,       0x1036)     \
     X(vm_map,                      0x1040)     \
     X(vm_unmap,                    0x1041)     \
     X(vm_protect,                  0x1042)     \

@@ -74,7 +74,7 @@ static uint64_t pte_flags(uint32_t prot, uint32_t cache)
     if (cache == VMO_CACHE_UC)
         f |= PTE_PCD | PTE_PWT;
     else if (cache == VMO_CACHE_WC)
-        f |= PTE_PWT;           /* PAT entry 1 is programmed WC (pat.c) */
+        f |= PTE_PWT;           /* PAT entry 1 is WC (paging_pat_init_cpu) */
     return f;
 }
 

@@ -176,3 +176,13 @@ void paging_drop_identity_low(void)
         pmm_free(pdpt[0] & PTE_ADDR, 0);
     pmm_free(pdpt_e & PTE_ADDR, 0);
 }
+
+/* PAT memory types: 6 WB, 1 WC, 7 UC-, 0 UC.  The power-on value has WT
+ * in entry 1, which the kernel never uses; nothing is mapped WC before
+ * this runs on every CPU. */
+#define PAT_VALUE 0x0007010600070106ull
+
+void paging_pat_init_cpu(void)
+{
+    wrmsr(MSR_PAT, PAT_VALUE);
+}

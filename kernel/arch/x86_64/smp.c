@@ -73,6 +73,7 @@ noreturn void ap_main(struct percpu *c)
     lapic_init_cpu();
     c->hw_id = lapic_id();
     fpu_init_cpu();
+    paging_pat_init_cpu();
     syscall_init_cpu();
     sched_init_cpu();                   /* this context becomes idle/N */
     timer_start_cpu();

@@ -98,6 +98,7 @@ static void interrupts_setup(void)
     ioapic_init(&acpi);
     timer_calibrate();
     fpu_init_cpu();
+    paging_pat_init_cpu();
     syscall_init_cpu();
     sched_init_cpu();
     timer_start_cpu();

@@ -18,6 +18,7 @@
 #define MSR_GS_BASE         0xC0000101
 #define MSR_KERNEL_GS_BASE  0xC0000102
 #define MSR_TSC_DEADLINE    0x6E0
+#define MSR_PAT             0x277
 
 #define EFER_SCE  (1u << 0)
 #define EFER_LME  (1u << 8)

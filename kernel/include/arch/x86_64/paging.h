@@ -20,6 +20,10 @@ void paging_init(const struct memmap *ram, struct memmap *boot);
  * address (page offset kept) or NULL when out of memory or space. */
 void *mmio_map(paddr_t pa, size_t len);
 
+/* Program this CPU's PAT: entries 0-3 (and 4-7) are WB, WC, UC-, UC, so a
+ * PTE's PWT alone selects write-combining and PCD|PWT uncached. */
+void paging_pat_init_cpu(void);
+
 /* The first 2 MiB identity-mapped, for the AP trampoline; and undone. */
 int paging_identity_low(void);
 void paging_drop_identity_low(void);

@@ -1,14 +1,20 @@
 /*
- * test_interrupts.c - in-system tests of resources and interrupt objects:
- * carving resources, every error of every call, and the protocol as far
+ * test_devices.c - in-system tests of device capabilities: resources,
+ * interrupt objects, I/O ports and device memory.
+ *
+ * Resources: carving, and every error.  Interrupts: every error of every
+ * call, and the protocol as far
  * as a quiet line shows it (waits that time out, answers refused when
  * nothing is in service, counters, waiters released when the object
  * goes, port binding), then with a real device: the second serial port
  * (COM2, ISA IRQ 3, which the test machine has and nothing else uses) in
  * loopback mode, where every byte written comes back and raises a
- * receive interrupt.  Also I/O port objects: a process may use exactly
- * the ports it enabled, from every thread on every CPU, and a stray
- * access kills only that process.
+ * receive interrupt.  I/O port objects: a process may use exactly the
+ * ports it enabled, from every thread on every CPU, and a stray access
+ * kills only that process.  Device memory: a physical vmo over the HPET's
+ * registers reads the HPET's identification; RAM is never given out as
+ * a physical vmo; contiguous vmos are aligned, zeroed, mappable and
+ * leave nothing behind.
  *
  * init gives this suite a copy of the root resource (user/init/suites.c).
  */
@@ -597,4 +603,144 @@ UTEST(interrupt_late_answer_reported)
     UEXPECT(after.state == 0 && after.late == before.late + 1);
     com2_quiet();
     mica_handle_close(h);
+}
+
+/* --- device memory --------------------------------------------------------------- */
+
+#define HPET_BASE 0xfed00000ull     /* where q35's firmware puts the HPET */
+#define KiB 1024ull
+#define MiB (1024 * KiB)
+
+static volatile uint64_t *map_ro(mica_handle_t v, uint64_t len)
+{
+    uint64_t addr = 0;
+    if (mica_vm_map(mica_process_self(), v, 0, len, MICA_VM_READ, &addr))
+        return NULL;
+    return (volatile uint64_t *)addr;
+}
+
+UTEST(physical_vmo_reads_the_hpet)
+{
+    mica_handle_t root = mica_resource_handle(), r, v;
+    UASSERT(mica_resource_create(root, MICA_RESOURCE_MMIO, HPET_BASE, 4096,
+                                 &r) == OK);
+    UASSERT(mica_vmo_create_physical(r, HPET_BASE, 4096, MICA_CACHE_UNCACHED,
+                                     &v) == OK);
+    volatile uint64_t *regs = map_ro(v, 4096);
+    UASSERT(regs != NULL);
+    uint64_t caps = regs[0];            /* general capabilities and ID */
+    UEXPECT((caps >> 16 & 0xffff) == 0x8086);       /* QEMU's vendor ID */
+    uint64_t period = caps >> 32;       /* femtoseconds per tick */
+    UEXPECT(period > 0 && period <= 100000000);
+    UEXPECT(mica_vm_unmap(mica_process_self(), (uint64_t)regs, 4096) == OK);
+    mica_handle_close(v);
+    /* write-combining maps too */
+    UASSERT(mica_vmo_create_physical(r, HPET_BASE, 4096,
+                                     MICA_CACHE_WRITE_COMBINING, &v) == OK);
+    regs = map_ro(v, 4096);
+    UEXPECT(regs && (regs[0] >> 16 & 0xffff) == 0x8086);
+    if (regs)
+        mica_vm_unmap(mica_process_self(), (uint64_t)regs, 4096);
+    /* vmo_read cannot reach device memory */
+    uint64_t x;
+    UEXPECT(mica_vmo_read(v, &x, 0, sizeof(x)) == ERR_NOT_SUPPORTED);
+    mica_handle_close(v);
+    mica_handle_close(r);
+}
+
+UTEST(physical_vmo_errors)
+{
+    mica_handle_t root = mica_resource_handle(), r, irq, v;
+    UASSERT(mica_resource_create(root, MICA_RESOURCE_MMIO, HPET_BASE, 4096,
+                                 &r) == OK);
+    UEXPECT(mica_vmo_create_physical(r, HPET_BASE + 8, 4096,
+                                     MICA_CACHE_UNCACHED, &v) ==
+            ERR_INVALID_ARGS);
+    UEXPECT(mica_vmo_create_physical(r, HPET_BASE, 100, MICA_CACHE_UNCACHED,
+                                     &v) == ERR_INVALID_ARGS);
+    UEXPECT(mica_vmo_create_physical(r, HPET_BASE, 0, MICA_CACHE_UNCACHED,
+                                     &v) == ERR_INVALID_ARGS);
+    UEXPECT(mica_vmo_create_physical(r, HPET_BASE, 4096, 0, &v) ==
+            ERR_INVALID_ARGS);
+    UEXPECT(mica_vmo_create_physical(r, HPET_BASE, 4096, 7, &v) ==
+            ERR_INVALID_ARGS);
+    UEXPECT(mica_vmo_create_physical(r, -4096ull, 8192, MICA_CACHE_UNCACHED,
+                                     &v) == ERR_INVALID_ARGS);
+    UEXPECT(mica_vmo_create_physical(r, HPET_BASE, 8192, MICA_CACHE_UNCACHED,
+                                     &v) == ERR_ACCESS_DENIED);
+    UEXPECT(mica_vmo_create_physical(r, HPET_BASE, 4096, MICA_CACHE_UNCACHED,
+                                     (mica_handle_t *)8) == ERR_FAULT);
+    UASSERT(mica_resource_create(root, MICA_RESOURCE_IRQ, 0, 16, &irq) == OK);
+    UEXPECT(mica_vmo_create_physical(irq, HPET_BASE, 4096,
+                                     MICA_CACHE_UNCACHED, &v) ==
+            ERR_ACCESS_DENIED);
+    /* RAM is never device memory, even with the root resource */
+    UEXPECT(mica_vmo_create_physical(root, 1 * MiB, 4096,
+                                     MICA_CACHE_UNCACHED, &v) ==
+            ERR_ACCESS_DENIED);
+    UEXPECT(mica_vmo_create_physical(root, 0, 4096, MICA_CACHE_UNCACHED,
+                                     &v) == ERR_ACCESS_DENIED);
+    UEXPECT(mica_vmo_create_physical(root, 64 * MiB - 4096, 8192,
+                                     MICA_CACHE_WRITE_COMBINING, &v) ==
+            ERR_ACCESS_DENIED);
+    mica_handle_close(irq);
+    mica_handle_close(r);
+}
+
+/* One round of the contiguous vmo checks; its expectations count as
+ * the test's. */
+static void contiguous_round(void)
+{
+    mica_handle_t root = mica_resource_handle(), dma, low, v, irq;
+    uint64_t pa = 0;
+    UASSERT(mica_resource_create(root, MICA_RESOURCE_DMA, 0, 1ull << 32,
+                                 &dma) == OK);
+    UASSERT(mica_vmo_create_contiguous(dma, 48 * KiB, &v, &pa) == OK);
+    UEXPECT(pa != 0 && pa % (64 * KiB) == 0);   /* aligned to its block */
+    uint64_t addr = 0;
+    UASSERT(mica_vm_map(mica_process_self(), v, 0, 48 * KiB,
+                        MICA_VM_READ | MICA_VM_WRITE, &addr) == OK);
+    volatile uint8_t *b = (volatile uint8_t *)addr;
+    bool zero = true;
+    for (uint64_t i = 0; i < 48 * KiB; i++)
+        zero &= b[i] == 0;
+    UEXPECT(zero);
+    for (uint64_t i = 0; i < 48 * KiB; i++)
+        b[i] = (uint8_t)i;
+    UEXPECT(b[4095] == 0xff && b[48 * KiB - 1] == 0xff);
+    /* its RAM is not to be had as a physical vmo */
+    mica_handle_t phys;
+    UEXPECT(mica_vmo_create_physical(root, pa, 4096, MICA_CACHE_UNCACHED,
+                                     &phys) == ERR_ACCESS_DENIED);
+    UEXPECT(mica_vm_unmap(mica_process_self(), addr, 48 * KiB) == OK);
+    mica_handle_close(v);
+    /* errors */
+    UEXPECT(mica_vmo_create_contiguous(dma, 0, &v, &pa) == ERR_OUT_OF_RANGE);
+    UEXPECT(mica_vmo_create_contiguous(dma, 4 * MiB + 1, &v, &pa) ==
+            ERR_OUT_OF_RANGE);
+    UEXPECT(mica_vmo_create_contiguous(dma, 4096, &v, (uint64_t *)8) ==
+            ERR_FAULT);
+    UEXPECT(mica_vmo_create_contiguous(dma, 4096, (mica_handle_t *)8, &pa) ==
+            ERR_FAULT);
+    UASSERT(mica_resource_create(root, MICA_RESOURCE_IRQ, 0, 16, &irq) == OK);
+    UEXPECT(mica_vmo_create_contiguous(irq, 4096, &v, &pa) ==
+            ERR_ACCESS_DENIED);
+    /* a device that reaches only the first 64 KiB: nothing fits there */
+    UASSERT(mica_resource_create(root, MICA_RESOURCE_DMA, 0, 64 * KiB,
+                                 &low) == OK);
+    UEXPECT(mica_vmo_create_contiguous(low, 4096, &v, &pa) == ERR_NO_MEMORY);
+    mica_handle_close(low);
+    mica_handle_close(irq);
+    mica_handle_close(dma);
+}
+
+UTEST(contiguous_vmo)
+{
+    struct mica_system_info before, after;
+    contiguous_round();         /* the first may grow page tables for good */
+    mica_system_info(&before);
+    contiguous_round();
+    mica_system_info(&after);
+    UEXPECT(after.free_pages == before.free_pages);
+    UEXPECT(after.live_vmos == before.live_vmos);
 }
