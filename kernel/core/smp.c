@@ -27,12 +27,6 @@ unsigned cpus_online(void)
     return n;
 }
 
-int spin_owner_id(void)
-{
-    struct percpu *c = this_cpu();
-    return c ? (int)c->id : 0;
-}
-
 void smp_call_mask(uint64_t mask, void (*fn)(void *), void *arg)
 {
     struct percpu *me = this_cpu();

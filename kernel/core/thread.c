@@ -112,11 +112,6 @@ void thread_start(struct thread *t)
     sched_wakeup(t, 0);
 }
 
-struct thread *thread_current(void)
-{
-    return this_cpu()->current;
-}
-
 noreturn void thread_exit_current(void)
 {
     arch_irq_disable();

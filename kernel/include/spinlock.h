@@ -11,6 +11,7 @@
 #define MICA_SPINLOCK_H
 
 #include "arch.h"
+#include "percpu.h"
 
 typedef struct spinlock {
     uint32_t next;      /* next ticket to hand out */
@@ -20,7 +21,12 @@ typedef struct spinlock {
 
 #define SPINLOCK_INIT { 0, 0, -1 }
 
-int spin_owner_id(void);    /* this CPU's id, for owner_cpu */
+/* This CPU's id, for owner_cpu (0 before per-CPU data exists). */
+static inline int spin_owner_id(void)
+{
+    struct percpu *c = this_cpu();
+    return c ? (int)c->id : 0;
+}
 
 static inline void spin_lock(spinlock_t *l)
 {

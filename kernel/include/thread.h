@@ -15,6 +15,7 @@
 
 #include "arch/x86_64/thread_arch.h"
 #include "object.h"
+#include "percpu.h"
 #include "runqueue.h"
 #include "types.h"
 
@@ -116,7 +117,10 @@ void thread_start(struct thread *t);
 noreturn void thread_exit_current(void);
 
 /* The running thread. */
-struct thread *thread_current(void);
+static inline struct thread *thread_current(void)
+{
+    return this_cpu()->current;
+}
 
 /* Mark a thread to die: a blocked thread is woken with ERR_CANCELED and
  * exits at its next return to user mode (or at once for kernel threads

@@ -1,18 +1,12 @@
 /*
  * host_support.c - what kernel code expects from its surroundings, for
- * host unit tests: the physical-memory window, the spinlock owner id and
- * a fake physical memory that tests can hand to the allocators.
+ * host unit tests: the physical-memory window and a fake physical memory that tests can hand to the allocators.
  */
 #include "host_support.h"
 #include <stdlib.h>
 #include <string.h>
 
 uintptr_t phys_map_offset;
-
-int spin_owner_id(void)
-{
-    return 0;
-}
 
 void *fake_phys_init(size_t bytes)
 {

@@ -13,6 +13,5 @@
 
 void *fake_phys_init(size_t bytes);
 void fake_phys_free(void *mem);
-int spin_owner_id(void);
 
 #endif

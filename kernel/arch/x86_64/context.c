@@ -98,7 +98,9 @@ void arch_switch_prepare(struct thread *prev, struct thread *next)
         wrmsr(MSR_KERNEL_GS_BASE, next->arch.gs_base);
     }
     aspace_activate(next->proc ? next->proc->aspace : NULL);
-    io_switch(c->arch, next->proc);
+    struct arch_cpu *ac = c->arch;
+    if (ac->tss.iomap_base != IOMAP_OFF || (next->proc && next->proc->io_bitmap))
+        io_switch(ac, next->proc);      /* rarely: drivers only */
     if (next->arch.fpu)
         fpu_restore(next->arch.fpu);
 }
