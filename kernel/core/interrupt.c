@@ -157,7 +157,9 @@ void interrupt_info(struct interrupt *in, struct mica_irq_info *info)
     irqflags_t f = spin_lock_irqsave(&hw->lock);
     const struct irq_line *l = &hw->line;
     *info = (struct mica_irq_info){
-        .gsi = hw->gsi, .level = hw->level, .state = l->state,
+        .number = hw->msi ? MICA_IRQ_MSI_NUMBER : hw->num,
+        .level = hw->level, .state = l->state,
+        .msi_address = hw->msi_address, .msi_data = hw->msi_data,
         .sinks = l->nsinks, .seq = l->seq, .raised = l->count.raised,
         .acked = l->count.acked, .naked = l->count.naked,
         .spurious = l->count.spurious, .late = l->count.late,
@@ -185,6 +187,8 @@ static void interrupt_destroy(struct object *o)
 {
     struct interrupt *in = container_of(o, struct interrupt, obj);
     interrupt_last_handle(o);               /* if it never had a handle */
+    if (in->hw->msi)
+        irq_msi_free(in->hw);               /* it was the line's only sink */
     kobj_free(in->acct, in, sizeof(*in));
 }
 

@@ -67,8 +67,17 @@ int64_t sys_resource_create(uint64_t ph, uint64_t kind, uint64_t base,
 static int irq_target(uint64_t number, uint64_t options, uint32_t *gsi,
                       bool *level, bool *low)
 {
-    if (options & ~(uint64_t)(MICA_IRQ_ISA | IRQ_MODE_BITS))
+    if (options & ~(uint64_t)(MICA_IRQ_ISA | MICA_IRQ_MSI | IRQ_MODE_BITS))
         return ERR_INVALID_ARGS;
+    if (options & MICA_IRQ_MSI) {
+        if (options != MICA_IRQ_MSI)
+            return ERR_INVALID_ARGS;
+        if (number != MICA_IRQ_MSI_NUMBER)
+            return ERR_OUT_OF_RANGE;
+        *gsi = MICA_IRQ_MSI_NUMBER;
+        *level = *low = false;
+        return 0;
+    }
     if (options & MICA_IRQ_ISA) {
         if (options & IRQ_MODE_BITS)
             return ERR_INVALID_ARGS;
@@ -106,12 +115,17 @@ int64_t sys_interrupt_create(uint64_t rh, uint64_t number, uint64_t options,
     if (!ok)
         return ERR_ACCESS_DENIED;
     struct irq_hw *hw;
-    if ((err = irq_hw_get(gsi, level, low, &hw)))
+    err = gsi == MICA_IRQ_MSI_NUMBER ? irq_msi_alloc(&hw)
+                                     : irq_hw_get(gsi, level, low, &hw);
+    if (err)
         return err;
     struct process *me = process_current();
     struct interrupt *in;
-    if ((err = interrupt_create(hw, me->name, &me->acct, &in, &pending)))
+    if ((err = interrupt_create(hw, me->name, &me->acct, &in, &pending))) {
+        if (hw->msi)
+            irq_msi_free(hw);
         return err;
+    }
     uint32_t p = pending;
     if (upending && copy_to_user(upending, &p, sizeof(p))) {
         object_unref(&in->obj);

@@ -64,6 +64,11 @@ void arch_set_fs_base(uint64_t base);
  * ERR_OUT_OF_RANGE or ERR_NOT_FOUND (no controller serves it). */
 int arch_irq_line_route(uint32_t gsi, bool level, bool active_low);
 void arch_irq_line_mask(uint32_t gsi, bool masked);
+/* MSI line `num` (at or above IRQ_MAX_GSI): its handler calls
+ * irq_hw_raise(num); *address and *data are what the device must write.
+ * 0 or ERR_NO_RESOURCES. */
+int arch_irq_msi_route(uint32_t num, uint64_t *address, uint32_t *data);
+void arch_irq_msi_unroute(uint32_t num);
 /* Where ISA IRQ `irq` arrives (the firmware's overrides): 0 or
  * ERR_OUT_OF_RANGE. */
 int arch_irq_isa(unsigned irq, uint32_t *gsi, bool *level, bool *active_low);

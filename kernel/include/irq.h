@@ -6,7 +6,9 @@
  * state (irq_line.h) under its own lock, its timer, and its mode.  The
  * first interrupt object bound to a GSI routes it (arch_irq_line_route:
  * trigger mode and polarity are fixed from then on); later ones must ask
- * for the same mode.  The architecture's interrupt handler calls
+ * for the same mode.  MSI lines are edge-triggered lines of their own,
+ * one per interrupt object, with a vector the kernel picked; the kernel
+ * cannot mask the device, so a masked MSI line only keeps its edge.  The architecture's interrupt handler calls
  * irq_hw_raise.  The line's operations (irq.c) reach the interrupt
  * objects (interrupt.h), the arch (mask, unmask) and the log.
  *
@@ -22,14 +24,20 @@
 #include "spinlock.h"
 
 #define IRQ_MAX_GSI 64
+#define IRQ_MAX_MSI 112
+/* Lines are numbered: GSIs 0-63, then the MSI lines. */
+#define IRQ_LINES (IRQ_MAX_GSI + IRQ_MAX_MSI)
 
 struct irq_hw {
     spinlock_t lock;
     struct irq_line line;
     struct ktimer kt;
-    uint32_t gsi;
-    bool routed;                    /* mode fixed, vector assigned */
+    uint32_t num;                   /* line number (a GSI below 64) */
+    bool routed;                    /* in use: mode fixed, vector set */
+    bool msi;                       /* an MSI line, owned by one object */
     bool level, active_low;
+    uint64_t msi_address;           /* what the device writes, and where */
+    uint32_t msi_data;
 };
 
 /* The line for `gsi`, routed with this mode if it is not yet: 0,
@@ -39,7 +47,13 @@ struct irq_hw {
 int irq_hw_get(uint32_t gsi, bool level, bool active_low,
                struct irq_hw **out);
 
-/* The architecture's handler: a hardware interrupt on `gsi`. */
-void irq_hw_raise(uint32_t gsi);
+/* A free MSI line, edge-triggered, with the address and data the device
+ * must write: 0 or ERR_NO_RESOURCES (all in use).  Given back with
+ * irq_msi_free once its one interrupt object is gone. */
+int irq_msi_alloc(struct irq_hw **out);
+void irq_msi_free(struct irq_hw *hw);
+
+/* The architecture's handler: a hardware interrupt on line `num`. */
+void irq_hw_raise(uint32_t num);
 
 #endif

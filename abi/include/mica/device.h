@@ -34,15 +34,23 @@
 #define MICA_IRQ_LEVEL        (1u << 2)
 #define MICA_IRQ_HIGH         (1u << 3)   /* active high */
 #define MICA_IRQ_LOW          (1u << 4)   /* active low */
+/* An MSI or MSI-X vector of its own (number must be MICA_IRQ_MSI_NUMBER,
+ * which the resource must cover); interrupt_info gives the address and
+ * data the device must be programmed with. */
+#define MICA_IRQ_MSI          (1u << 5)
+#define MICA_IRQ_MSI_NUMBER   0x10000u
 
 /* interrupt_info results: the line's counters (docs/interrupts.md). */
 struct mica_irq_info {
-    uint32_t gsi;
+    uint32_t number;        /* the GSI, or MICA_IRQ_MSI_NUMBER */
     uint32_t level;         /* 1: level-triggered, 0: edge */
     uint32_t state;         /* 0 idle, 1 in service, 2 back-off */
     uint32_t sinks;         /* interrupt objects bound to the line */
     uint64_t seq;           /* the last service started */
     uint64_t raised, acked, naked, spurious, late, unhandled;
+    uint64_t msi_address;   /* MSI: what the device writes, and where */
+    uint32_t msi_data;
+    uint32_t pad;
 };
 
 #endif

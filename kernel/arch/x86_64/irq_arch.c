@@ -2,8 +2,10 @@
  * irq_arch.c - device interrupt lines on x86_64: I/O APIC inputs (GSIs)
  * delivered to the boot CPU.
  *
- * GSI g gets vector VEC_IRQ_BASE + g, fixed, so the handler finds the line
- * from the vector alone.  The handler runs the line's protocol first
+ * Line n (GSI n below 64, then the MSI lines) gets vector VEC_IRQ_BASE +
+ * n, fixed, so the handler finds the line from the vector alone.  An MSI
+ * is a write of the vector (data, edge, fixed delivery) to the boot
+ * CPU's APIC address.  The handler runs the line's protocol first
  * (irq_hw_raise, which masks a level line that starts a service) and
  * then signals end of interrupt to the local APIC: a level line is
  * masked by then, so it cannot fire again until its service ends.
@@ -16,8 +18,10 @@
 #include "mica/errors.h"
 #include "percpu.h"
 
-_Static_assert(VEC_IRQ_BASE + IRQ_MAX_GSI <= VEC_IPI_CALL,
+_Static_assert(VEC_IRQ_BASE + IRQ_LINES <= VEC_IPI_CALL,
                "device vectors run into the kernel's own");
+
+#define MSI_ADDRESS_BASE 0xfee00000ull  /* the local APICs' MSI window */
 
 static void device_irq(struct trap_frame *tf)
 {
@@ -58,4 +62,20 @@ int arch_irq_isa(unsigned irq, uint32_t *gsi, bool *level, bool *active_low)
     *active_low = (flags & 3) == 3;
     *level = ((flags >> 2) & 3) == 3;
     return 0;
+}
+
+int arch_irq_msi_route(uint32_t num, uint64_t *address, uint32_t *data)
+{
+    if (num < IRQ_MAX_GSI || num >= IRQ_LINES)
+        return ERR_NO_RESOURCES;
+    unsigned vector = VEC_IRQ_BASE + num;
+    trap_set_handler(vector, device_irq);
+    *address = MSI_ADDRESS_BASE | ((uint64_t)cpus[0]->hw_id << 12);
+    *data = vector;
+    return 0;
+}
+
+void arch_irq_msi_unroute(uint32_t num)
+{
+    trap_set_handler(VEC_IRQ_BASE + num, NULL);
 }
