@@ -400,6 +400,30 @@ int channel_write(struct channel *ep, const struct umsg *um)
     return err;
 }
 
+int channel_write_kernel(struct channel *ep, struct msg *m)
+{
+    irqflags_t f = spin_lock_irqsave(&ipc_lock);
+    struct channel *peer = ep->peer;
+    int err = ep->closed ? ERR_CANCELED
+              : !peer ? ERR_PEER_CLOSED
+              : peer->count >= MICA_CHANNEL_MAX_QUEUED ? ERR_SHOULD_WAIT : 0;
+    if (!err) {
+        m->txid = 0;
+        m->call = NULL;
+        enqueue(peer, m);
+    }
+    spin_unlock_irqrestore(&ipc_lock, f);
+    return err;
+}
+
+bool channel_peer_closed(struct channel *ep)
+{
+    irqflags_t f = spin_lock_irqsave(&ipc_lock);
+    bool closed = ep->closed || !ep->peer;
+    spin_unlock_irqrestore(&ipc_lock, f);
+    return closed;
+}
+
 /* Block until c is answered; first running `to` (a receiver just handed
  * the request) in our place.  ipc_lock held. */
 static int call_wait(struct call *c, struct thread *to, uint64_t deadline,

@@ -49,6 +49,15 @@ int channel_create(struct kmem_account *acct, struct channel **a,
  * ERR_BAD_HANDLE, ERR_ACCESS_DENIED, ERR_INVALID_ARGS. */
 int channel_write(struct channel *ep, const struct umsg *um);
 
+/* The kernel sends m through ep (exception channels): queued at the
+ * peer, never straight into a receiver's buffer.  On success m is the
+ * queue's.  Errors: ERR_CANCELED (ep closed), ERR_PEER_CLOSED,
+ * ERR_SHOULD_WAIT (the peer's queue is full); m stays the caller's. */
+int channel_write_kernel(struct channel *ep, struct msg *m);
+
+/* Whether ep's peer has closed (a snapshot). */
+bool channel_peer_closed(struct channel *ep);
+
 /* Send um as a call and wait for the reply into `reply` (sizes received
  * or needed in *nb, *nh).  Errors: those of channel_write, and
  * ERR_TIMED_OUT, ERR_CANCELED (killed, or ep closed), ERR_PEER_CLOSED
