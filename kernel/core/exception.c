@@ -2,9 +2,11 @@
  * exception.c - exception channels and exception tokens.
  *
  * A supervisor binds a channel endpoint to a thread or a process; the
- * endpoint leaves its table and the kernel keeps it (a reference and a
- * handle count, as if it were in flight), so only the kernel writes
- * there and whatever arrives at the other end is the kernel's word.
+ * endpoint (its only handle) leaves its table and the kernel keeps it
+ * (a reference and a handle count, as if it were in flight), so only
+ * the kernel writes there and whatever arrives at the other end is the
+ * kernel's word; nothing may be written the other way (kernel_held in
+ * channel.c), so no message ever waits where nobody can read it.
  * When a user thread takes a fault nobody can resolve, exception_raise
  * writes one message through the thread's endpoint, or if that cannot
  * take it (none, the other end closed, its queue full) the process's:

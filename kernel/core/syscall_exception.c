@@ -6,7 +6,9 @@
  * registers and decide whether it lives, so the binder must already be
  * allowed all of that.  The endpoint needs RIGHT_WRITE (the kernel
  * writes through it) and RIGHT_TRANSFER (it leaves the caller's table
- * for the kernel's keeping).  A verdict needs RIGHT_MANAGE on the token.
+ * for the kernel's keeping), and must be the only handle to its end, so
+ * that only the kernel writes there.  A verdict needs RIGHT_MANAGE on
+ * the token.
  */
 #include "channel.h"
 #include "exception.h"
@@ -16,6 +18,16 @@
 
 #define TARGET_RIGHTS  (RIGHT_READ | RIGHT_WRITE | RIGHT_MANAGE)
 #define CHANNEL_RIGHTS (RIGHT_WRITE | RIGHT_TRANSFER)
+
+/* The endpoint becomes the kernel's, then target's binding; undone if
+ * the binding is refused. */
+static int hold_and_bind(struct object *target, struct channel *ep)
+{
+    int err = channel_kernel_hold(ep, true);
+    if (!err && (err = exception_bind(target, ep)))
+        channel_kernel_hold(ep, false);
+    return err;
+}
 
 /* Move endpoint h out of the caller's table into target's binding:
  * begun before binding, committed once it holds, so an error moves
@@ -27,18 +39,14 @@ static int bind_handle(struct object *target, mica_handle_t h)
     int err = get(h, OBJ_CHANNEL, CHANNEL_RIGHTS, &o);
     if (err)
         return err;
-    struct channel *ep = container_of(o, struct channel, obj);
-    if (channel_peer_closed(ep))
-        err = ERR_PEER_CLOSED;
-    if (!err)
-        err = handle_take_begin(my_handles(), &h, 1, CHANNEL_RIGHTS, &taken,
-                                &rights);
+    err = handle_take_begin(my_handles(), &h, 1, CHANNEL_RIGHTS, &taken,
+                            &rights);
     if (!err && taken != o) {           /* closed and reissued meanwhile */
         handle_take_abort(my_handles(), &h, 1);
         err = ERR_BAD_HANDLE;
     }
     if (!err) {
-        err = exception_bind(target, ep);
+        err = hold_and_bind(target, container_of(o, struct channel, obj));
         if (err)
             handle_take_abort(my_handles(), &h, 1);
         else

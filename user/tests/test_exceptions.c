@@ -825,11 +825,11 @@ static bool is_open(mica_handle_t h)
     return mica_object_wait_one(h, 0, 1, NULL) != ERR_BAD_HANDLE;
 }
 
-/* The errors shared by both calls (system call nr): `target` is a
- * thread or a process that can take a binding, `dead` one that has
- * ended, `other` an object of the other type. */
+/* The errors shared by both calls (system call nr): `target` and
+ * `target2` are threads or processes that can take a binding, `dead`
+ * one that has ended, `other` an object of the other type. */
 static void set_errors(uint64_t nr, mica_handle_t target, mica_handle_t dead,
-                       mica_handle_t other)
+                       mica_handle_t other, mica_handle_t target2)
 {
 #define SET(t, c) MICA_CALL(nr, (t), (c), 0, 0, 0, 0)
     mica_handle_t pair[2], pair2[2], v, stale = stale_handle();
@@ -870,6 +870,12 @@ static void set_errors(uint64_t nr, mica_handle_t target, mica_handle_t dead,
     UEXPECT(SET(target, pair2[0]) == ERR_PEER_CLOSED);
     UEXPECT(is_open(pair2[0]));         /* an error moves nothing */
     mica_handle_close(pair2[0]);
+    /* an endpoint with another handle: only the kernel may write there */
+    mica_handle_t dup = with_rights(pair[0], RIGHT_SAME_RIGHTS);
+    UEXPECT(SET(target, pair[0]) == ERR_BAD_STATE);
+    UEXPECT(SET(target, dup) == ERR_BAD_STATE);
+    UEXPECT(is_open(pair[0]) && is_open(dup));
+    mica_handle_close(dup);
     /* a target that has ended */
     UEXPECT(SET(dead, pair[0]) == ERR_BAD_STATE);
     UEXPECT(is_open(pair[0]));
@@ -877,12 +883,24 @@ static void set_errors(uint64_t nr, mica_handle_t target, mica_handle_t dead,
     /* bound: the endpoint leaves this table (handles are 32 bits) */
     UEXPECT(SET(target | (1ull << 32), pair[0] | (1ull << 40)) == OK);
     UEXPECT(!is_open(pair[0]));
+    /* the channel goes one way: nothing can be written to the kernel */
+    UEXPECT(mica_channel_write(pair[1], "x", 1, NULL, 0) ==
+            ERR_NOT_SUPPORTED);
+    char buf[4];
+    struct mica_msg m = { .bytes = "x", .num_bytes = 1 };
+    struct mica_msg_buf rb = { .bytes = buf, .bytes_cap = sizeof(buf) };
+    UEXPECT(mica_channel_call(pair[1], &m, &rb, now_ns() + BOUND) ==
+            ERR_NOT_SUPPORTED);
+    /* nor can the other end be bound too: nobody could read either */
+    UEXPECT(SET(target2, pair[1]) == ERR_BAD_STATE);
+    UEXPECT(is_open(pair[1]));
     UASSERT(mica_channel_create(0, pair2) == OK);
     UEXPECT(SET(target, pair2[0]) == ERR_ALREADY_EXISTS);
     UEXPECT(is_open(pair2[0]));
     /* unbinding closes the kernel's end; binding anew then works */
     UEXPECT(SET(target, 0) == OK);
     UEXPECT(wait_for(pair[1], SIGNAL_PEER_CLOSED) == OK);
+    UEXPECT(mica_channel_write(pair[1], "x", 1, NULL, 0) == ERR_PEER_CLOSED);
     UEXPECT(SET(target, 0) == OK);      /* unbinding nothing */
     UEXPECT(SET(target, pair2[0]) == OK);
     /* a binding whose handler end has closed is replaced */
@@ -902,13 +920,14 @@ UTEST(abi_process_set_exception_channel_errors)
 {
     struct counts before;
     settle(&before, NULL);
-    struct child live, dead;
+    struct child live, live2, dead;
     UASSERT(child_create(&live) == OK);
+    UASSERT(child_create(&live2) == OK);
     UASSERT(child_create(&dead) == OK);
     UASSERT(mica_process_kill(dead.proc, 0) == OK);
     UASSERT(wait_for(dead.proc, SIGNAL_TERMINATED) == OK);
     set_errors(MICA_SYS_process_set_exception_channel, live.proc, dead.proc,
-               live.thread);
+               live.thread, live2.proc);
     /* a binding goes with its process, also one never started */
     mica_handle_t pair[2];
     UASSERT(mica_channel_create(0, pair) == OK);
@@ -916,7 +935,9 @@ UTEST(abi_process_set_exception_channel_errors)
     UEXPECT(mica_process_kill(live.proc, 0) == OK);
     UEXPECT(wait_for(pair[1], SIGNAL_PEER_CLOSED) == OK);
     mica_handle_close(pair[1]);
+    mica_process_kill(live2.proc, 0);
     child_end(&live);
+    child_end(&live2);
     child_end(&dead);
     EXPECT_SETTLED(before);
 }
@@ -926,13 +947,15 @@ UTEST(abi_thread_set_exception_channel_errors)
     struct counts before;
     settle(&before, NULL);
     struct child c;
-    mica_handle_t live, dead;
+    mica_handle_t live, live2, dead;
     UASSERT(child_create(&c) == OK);
     UASSERT(mica_thread_create(c.proc, "live", 4, &live) == OK);
+    UASSERT(mica_thread_create(c.proc, "live2", 5, &live2) == OK);
     UASSERT(mica_thread_create(c.proc, "dead", 4, &dead) == OK);
     UASSERT(mica_thread_kill(dead) == OK);
     UASSERT(wait_for(dead, SIGNAL_TERMINATED) == OK);
-    set_errors(MICA_SYS_thread_set_exception_channel, live, dead, c.proc);
+    set_errors(MICA_SYS_thread_set_exception_channel, live, dead, c.proc,
+               live2);
     /* a binding goes with its thread, also one never started */
     mica_handle_t pair[2];
     UASSERT(mica_channel_create(0, pair) == OK);
@@ -941,6 +964,7 @@ UTEST(abi_thread_set_exception_channel_errors)
     UEXPECT(wait_for(pair[1], SIGNAL_PEER_CLOSED) == OK);
     mica_handle_close(pair[1]);
     mica_handle_close(live);
+    mica_handle_close(live2);
     mica_handle_close(dead);
     mica_process_kill(c.proc, 0);
     child_end(&c);
