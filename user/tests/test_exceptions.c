@@ -51,14 +51,14 @@ static mica_signals_t signals_of(mica_handle_t h)
 
 /*
  * exc_ud: an invalid opcode; past it, exc_ud_after ends the process
- * with RBX as its exit code.  exc_steps (RDI: uint64_t[2]) stores 1,
+ * with RBX as its exit code, and exc_thread_exit ends the thread.  exc_steps (RDI: uint64_t[2]) stores 1,
  * breaks (int3), stores 2, executes ud2 (exc_steps_ud); exc_steps_after
  * stores RBX in the second word and ends the thread.
  */
 _Static_assert(MICA_SYS_process_exit == 0x1011, "exc_ud_after");
 _Static_assert(MICA_SYS_thread_exit == 0x1022, "exc_steps_after");
 
-extern char exc_ud[], exc_ud_after[];
+extern char exc_ud[], exc_ud_after[], exc_thread_exit[];
 extern char exc_steps[], exc_steps_bp_next[], exc_steps_ud[],
     exc_steps_after[];
 __asm__(".text\n"
@@ -68,6 +68,11 @@ __asm__(".text\n"
         "exc_ud_after:\n"
         "    movq %rbx, %rdi\n"
         "    movl $0x1011, %eax\n"
+        "    syscall\n"
+        "    ud2\n"
+        ".globl exc_thread_exit\n"
+        "exc_thread_exit:\n"
+        "    movl $0x1022, %eax\n"
         "    syscall\n"
         "    ud2\n"
         ".globl exc_steps, exc_steps_bp_next, exc_steps_ud, exc_steps_after\n"
@@ -428,6 +433,56 @@ UTEST(exception_thread_of_this_process_handled_here)
     mica_handle_close(pair[1]);
 }
 
+/* Many threads of one process fault at once (on several CPUs when
+ * there are): each exception is its own, each thread is sent by its own
+ * verdict to exit, and the process ends with the last one. */
+#define MANY 16
+
+UTEST(exception_many_threads_each_resumed)
+{
+    static mica_handle_t ts[MANY];
+    static uint32_t tids[MANY + 1];
+    struct counts before;
+    settle(&before, NULL);
+    struct child c;
+    mica_handle_t pair[2];
+    UASSERT(child_create(&c) == OK);
+    UASSERT(mica_channel_create(0, pair) == OK);
+    UASSERT(mica_process_set_exception_channel(c.proc, pair[0]) == OK);
+    int n = 0;
+    for (; n < MANY; n++) {
+        if (mica_thread_create(c.proc, "f", 1, &ts[n]) != OK)
+            break;
+        if (mica_thread_start(ts[n], (uint64_t)exc_ud, new_stack(), 0,
+                              0) != OK) {
+            mica_handle_close(ts[n]);
+            break;
+        }
+    }
+    UEXPECT(n == MANY);
+    UASSERT(child_start(&c, exc_ud, 0, 0) == OK);
+    for (int i = 0; i <= n; i++) {
+        struct exc x;
+        UASSERT(next_exception(pair[1], &x) == OK);
+        UEXPECT(x.info.vector == MICA_EXC_INVALID_OP);
+        tids[i] = x.info.tid;
+        for (int j = 0; j < i; j++)
+            UEXPECT(tids[j] != tids[i]);
+        struct mica_thread_state st;
+        UASSERT(mica_thread_read_state(x.thread, &st) == OK);
+        st.rip = (uint64_t)exc_thread_exit;
+        UASSERT(mica_thread_write_state(x.thread, &st) == OK);
+        UEXPECT(mica_exception_resume(x.token) == OK);
+        UEXPECT(wait_for(x.thread, SIGNAL_TERMINATED) == OK);
+        exc_close(&x);
+    }
+    UEXPECT(child_end(&c) == 0);        /* its last thread's exit */
+    while (n-- > 0)
+        mica_handle_close(ts[n]);
+    mica_handle_close(pair[1]);
+    EXPECT_SETTLED(before);
+}
+
 /* Suspended while it waits for the verdict, the thread parks after it. */
 UTEST(exception_suspended_while_waiting_parks_after_resume)
 {
@@ -584,6 +639,24 @@ UTEST(exception_channel_closed_unread_kills)
     UASSERT(wait_for(ch, SIGNAL_READABLE) == OK);
     mica_handle_close(ch);
     UEXPECT(child_end(&c) == UD_EXIT);
+    EXPECT_SETTLED(before);
+}
+
+/* The message outlives everything else: its process is gone and every
+ * handle to it closed, then the channel closes with it unread.  The
+ * message, its token and its thread go last, and nothing is left. */
+UTEST(exception_message_outlives_its_process)
+{
+    struct counts before;
+    settle(&before, NULL);
+    struct child c;
+    mica_handle_t ch;
+    UASSERT(bound_child(&c, &ch, exc_ud, 0, 0) == OK);
+    UASSERT(wait_for(ch, SIGNAL_READABLE) == OK);
+    UEXPECT(mica_process_kill(c.proc, 13) == OK);
+    UEXPECT(child_end(&c) == 13);
+    UEXPECT(wait_for(ch, SIGNAL_PEER_CLOSED) == OK);
+    mica_handle_close(ch);
     EXPECT_SETTLED(before);
 }
 
