@@ -51,12 +51,13 @@ static mica_signals_t signals_of(mica_handle_t h)
 
 /*
  * exc_ud: an invalid opcode; past it, exc_ud_after ends the process
- * with RBX as its exit code, and exc_thread_exit ends the thread.  exc_steps (RDI: uint64_t[2]) stores 1,
- * breaks (int3), stores 2, executes ud2 (exc_steps_ud); exc_steps_after
- * stores RBX in the second word and ends the thread.
+ * with RBX as its exit code, and exc_thread_exit ends the thread.
+ * exc_steps (RDI: uint64_t[2]) stores 1, breaks (int3), stores 2,
+ * executes ud2 (exc_steps_ud); exc_steps_after stores RBX in the second
+ * word and ends the thread.
  */
 _Static_assert(MICA_SYS_process_exit == 0x1011, "exc_ud_after");
-_Static_assert(MICA_SYS_thread_exit == 0x1022, "exc_steps_after");
+_Static_assert(MICA_SYS_thread_exit == 0x1022, "exc_thread_exit");
 
 extern char exc_ud[], exc_ud_after[], exc_thread_exit[];
 extern char exc_steps[], exc_steps_bp_next[], exc_steps_ud[],
@@ -164,7 +165,7 @@ static void inject_and_fault(uint64_t a0, uint64_t a1)
         ;
 }
 
-/* --- exception messages ---------------------------------------------------- */
+/* --- exception messages --------------------------------------------------- */
 
 struct exc {
     struct mica_exception info;
@@ -298,7 +299,7 @@ static int bound_child(struct child *c, mica_handle_t *ch, const void *fn,
     return err;
 }
 
-/* --- resuming --------------------------------------------------------------- */
+/* --- resuming ------------------------------------------------------------- */
 
 /* The supervisor maps the page the child faulted on and resumes it: the
  * child reads what was put there. */
@@ -401,6 +402,8 @@ UTEST(exception_thread_of_this_process_handled_here)
 {
     static volatile uint64_t words[2];
     words[0] = words[1] = 0;
+    struct counts before;
+    settle(&before, NULL);
     mica_handle_t t, pair[2];
     UASSERT(mica_thread_create(mica_process_self(), "steps", 5, &t) == OK);
     UASSERT(mica_channel_create(0, pair) == OK);
@@ -431,6 +434,7 @@ UTEST(exception_thread_of_this_process_handled_here)
     exc_close(&x);
     mica_handle_close(t);
     mica_handle_close(pair[1]);
+    EXPECT_SETTLED(before);
 }
 
 /* Many threads of one process fault at once (on several CPUs when
@@ -486,6 +490,8 @@ UTEST(exception_many_threads_each_resumed)
 /* Suspended while it waits for the verdict, the thread parks after it. */
 UTEST(exception_suspended_while_waiting_parks_after_resume)
 {
+    struct counts before;
+    settle(&before, NULL);
     struct child c;
     mica_handle_t ch;
     UASSERT(bound_child(&c, &ch, exc_ud, 0, 0) == OK);
@@ -505,9 +511,10 @@ UTEST(exception_suspended_while_waiting_parks_after_resume)
     UEXPECT(child_end(&c) == 5);
     exc_close(&x);
     mica_handle_close(ch);
+    EXPECT_SETTLED(before);
 }
 
-/* --- killing ------------------------------------------------------------------ */
+/* --- killing -------------------------------------------------------------- */
 
 UTEST(exception_verdict_kill)
 {
@@ -551,7 +558,7 @@ UTEST(exception_no_channel_kills_as_before)
     EXPECT_SETTLED(before);
 }
 
-/* --- precedence ------------------------------------------------------------------ */
+/* --- precedence ----------------------------------------------------------- */
 
 UTEST(exception_thread_channel_before_process_channel)
 {
@@ -604,7 +611,7 @@ UTEST(exception_dead_thread_channel_falls_to_process_channel)
     EXPECT_SETTLED(before);
 }
 
-/* --- broken handlers -------------------------------------------------------------- */
+/* --- broken handlers ------------------------------------------------------ */
 
 /* Closing the token without a verdict kills. */
 UTEST(exception_token_closed_without_verdict_kills)
@@ -714,7 +721,7 @@ UTEST(exception_handler_process_dies_kills)
     EXPECT_SETTLED(before);
 }
 
-/* --- kills while waiting ------------------------------------------------------------- */
+/* --- kills while waiting -------------------------------------------------- */
 
 UTEST(exception_thread_killed_while_waiting)
 {
@@ -743,7 +750,7 @@ UTEST(exception_thread_killed_while_waiting)
     EXPECT_SETTLED(before);
 }
 
-/* --- the kernel's limits ------------------------------------------------------------ */
+/* --- the kernel's limits -------------------------------------------------- */
 
 /* 64 exceptions fill the handler's queue; the 65th cannot be sent, and
  * its process is killed as if it had no channel. */
@@ -819,7 +826,7 @@ UTEST(exception_out_of_memory_kills)
     EXPECT_SETTLED(before);
 }
 
-/* --- a supervisor ---------------------------------------------------------------------- */
+/* --- a supervisor --------------------------------------------------------- */
 
 /* Clone code: a server that crashes on its first start (a0 = 0) and
  * exits with 8 when started again (a0 = 1). */
@@ -875,7 +882,7 @@ UTEST(exception_supervisor_restarts_crashed_server)
     EXPECT_SETTLED(before);
 }
 
-/* --- errors ------------------------------------------------------------------------------ */
+/* --- errors --------------------------------------------------------------- */
 
 static mica_handle_t stale_handle(void)
 {
