@@ -336,12 +336,14 @@ static int send_queued(struct channel *ep, const struct umsg *um,
     if (err)
         return err;
     peer = ep->peer;
-    if (!peer || peer->count >= MICA_CHANNEL_MAX_QUEUED) {
+    if (!peer || peer->kernel_held ||
+        peer->count >= MICA_CHANNEL_MAX_QUEUED) {
         spin_unlock_irqrestore(&ipc_lock, *f);
         msg_abort_take(d->src, um->nhandles);
         kobj_free(m->acct, m, m->size);
         *f = spin_lock_irqsave(&ipc_lock);
-        return peer ? ERR_SHOULD_WAIT : ERR_PEER_CLOSED;
+        return !peer ? ERR_PEER_CLOSED
+               : peer->kernel_held ? ERR_NOT_SUPPORTED : ERR_SHOULD_WAIT;
     }
     m->txid = c ? c->txid : 0;
     m->call = c;
@@ -371,6 +373,8 @@ static int send_locked(struct channel *ep, const struct umsg *um,
         struct channel *peer = ep->peer;
         if (!peer)
             return ERR_PEER_CLOSED;
+        if (peer->kernel_held)
+            return ERR_NOT_SUPPORTED;   /* an exception channel's end */
         if (peer->count >= MICA_CHANNEL_MAX_QUEUED)
             return ERR_SHOULD_WAIT;
         struct receiver *r = tries == 0 ? take_receiver(peer, um) : NULL;
@@ -396,6 +400,45 @@ int channel_write(struct channel *ep, const struct umsg *um)
     err = send_locked(ep, um, &d, NULL, &f, &to);
     if (to)
         sched_wakeup(to, 0);
+    spin_unlock_irqrestore(&ipc_lock, f);
+    return err;
+}
+
+int channel_write_kernel(struct channel *ep, struct msg *m)
+{
+    irqflags_t f = spin_lock_irqsave(&ipc_lock);
+    struct channel *peer = ep->peer;
+    int err = ep->closed ? ERR_CANCELED
+              : !peer || peer->kernel_held ? ERR_PEER_CLOSED
+              : peer->count >= MICA_CHANNEL_MAX_QUEUED ? ERR_SHOULD_WAIT : 0;
+    if (!err) {
+        m->txid = 0;
+        m->call = NULL;
+        enqueue(peer, m);
+    }
+    spin_unlock_irqrestore(&ipc_lock, f);
+    return err;
+}
+
+bool channel_peer_closed(struct channel *ep)
+{
+    irqflags_t f = spin_lock_irqsave(&ipc_lock);
+    bool closed = ep->closed || !ep->peer;
+    spin_unlock_irqrestore(&ipc_lock, f);
+    return closed;
+}
+
+int channel_kernel_hold(struct channel *ep, bool hold)
+{
+    irqflags_t f = spin_lock_irqsave(&ipc_lock);
+    int err = 0;
+    if (hold && (ep->closed || !ep->peer))
+        err = ERR_PEER_CLOSED;
+    else if (hold && (ep->peer->kernel_held ||
+                      __atomic_load_n(&ep->obj.handles, __ATOMIC_RELAXED) != 1))
+        err = ERR_BAD_STATE;
+    if (!err)
+        ep->kernel_held = hold;
     spin_unlock_irqrestore(&ipc_lock, f);
     return err;
 }

@@ -8,6 +8,7 @@
  * loaded any more: kernel threads run on the kernel's own tables), and
  * waiters see TERMINATED.  The kernel memory account then reads zero.
  */
+#include "exception.h"
 #include "handle.h"
 #include "lib.h"
 #include "log.h"
@@ -24,7 +25,7 @@
 static void process_destroy(struct object *o)
 {
     struct process *p = container_of(o, struct process, obj);
-    KASSERT(p->nthreads == 0);
+    KASSERT(p->nthreads == 0 && !p->exc_channel);
     if (p->handles)
         object_unref(&p->handles->obj);
     if (p->aspace)
@@ -167,6 +168,7 @@ void process_thread_abandon(struct thread *t)
 
 static void process_die(struct process *p)
 {
+    exception_process_gone(p);
     handle_table_close_all(p->handles);
     struct aspace *as = p->aspace;
     irqflags_t f = spin_lock_irqsave(&p->obj.lock);
@@ -197,6 +199,7 @@ void process_kill(struct process *p, int code)
 void process_thread_gone(struct thread *t)
 {
     struct process *p = t->proc;
+    exception_thread_gone(t);
     irqflags_t f = spin_lock_irqsave(&p->obj.lock);
     struct thread **pp = &p->threads;
     while (*pp && *pp != t)

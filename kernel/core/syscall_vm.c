@@ -230,18 +230,21 @@ int64_t sys_system_info(uint64_t uout, uint64_t a1, uint64_t a2, uint64_t a3,
         .live_ports = object_live_count(OBJ_PORT),
         .live_events = object_live_count(OBJ_EVENT),
         .live_timers = object_live_count(OBJ_TIMER),
+        .live_exceptions = object_live_count(OBJ_EXCEPTION),
     };
     return copy_to_user(uout, &info, sizeof(info));
 }
 
 /* Allocation-failure injection, for tests: from now on one in `n`
- * kernel allocations made inside this process's system calls fails with
- * ERR_NO_MEMORY (n = 0 stops it).  Only in a kernel booted to run tests
- * (command line test=...), where nothing else depends on the machine. */
+ * kernel allocations made inside this process's system calls, or while
+ * one of its threads' exceptions is sent, fails with ERR_NO_MEMORY
+ * (n = 0 stops it).  Only in a kernel booted to run tests (command line
+ * test=...), where nothing else depends on the machine. */
 static bool inject_here(void)
 {
     struct thread *t = thread_current();
-    return t && t->in_syscall && t->proc && t->proc->fail_inject;
+    return t && (t->in_syscall || t->in_exception) && t->proc &&
+           t->proc->fail_inject;
 }
 
 int64_t sys_debug_fail_inject(uint64_t n, uint64_t seed, uint64_t a2,

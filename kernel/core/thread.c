@@ -34,6 +34,7 @@ static void thread_destroy(struct object *o)
 {
     struct thread *t = container_of(o, struct thread, obj);
     KASSERT(t->state == THREAD_DEAD || t->state == THREAD_NEW);
+    KASSERT(!t->exc_channel);
     if (t->kstack)
         pmm_free(virt_to_phys(t->kstack), KSTACK_ORDER);
     if (t->arch.fpu)

@@ -23,6 +23,11 @@
  * sched_lock, state not RUNNING), so the few instructions between
  * committing and blocking are waited out.
  *
+ * A thread stopped for an exception handler's verdict (in_exception,
+ * exception.c) is in the same place as a parked one, its registers in
+ * the trap frame of its fault, so its registers can be read and
+ * written too; it is not parked and shows no SIGNAL_SUSPENDED.
+ *
  * Interrupts: thread_interrupt sets interrupt_pending and wakes the
  * thread with ERR_INTERRUPTED if it is blocked inside a system call;
  * blocking primitives refuse to block while the flag is set
@@ -113,17 +118,19 @@ void thread_park(struct thread *t)
     park_change(t, false);              /* killed while parked */
 }
 
-/* Take sched_lock with t parked and off its CPU; ERR_BAD_STATE (lock not
- * held) when it is not parked.  A parked thread is on a CPU only between
- * committing to park and blocking, or when a kill has woken it and it is
- * leaving: a few instructions, so this spins. */
+/* Take sched_lock with t parked (or stopped for an exception handler's
+ * verdict, exception.c) and off its CPU; ERR_BAD_STATE (lock not held)
+ * when it is neither.  Such a thread is on a CPU only between committing
+ * to stop and blocking (for an exception: while its message is made and
+ * sent), or when a kill has woken it and it is leaving: a few
+ * instructions and no wait, so this spins. */
 static int lock_parked(struct thread *t, irqflags_t *f)
 {
     for (;;) {
         *f = spin_lock_irqsave(&sched_lock);
-        if (t->parked && t->state != THREAD_RUNNING)
+        bool parked = t->parked || t->in_exception;
+        if (parked && t->state != THREAD_RUNNING)
             return 0;
-        bool parked = t->parked;
         spin_unlock_irqrestore(&sched_lock, *f);
         if (!parked)
             return ERR_BAD_STATE;

@@ -31,6 +31,9 @@ struct channel {
     struct channel *bound_next;     /* on port->bound */
     bool on_ready;
     bool closed;                    /* its last handle is gone */
+    bool kernel_held;               /* an exception channel's: only the
+                                       kernel writes through it, and
+                                       nothing may be written to it */
     struct kmem_account *acct;
     /* cycle collection (channel_gc.c) */
     uint32_t inflight;              /* its handles inside queued messages */
@@ -48,6 +51,23 @@ int channel_create(struct kmem_account *acct, struct channel **a,
  * ERR_SHOULD_WAIT (the peer's queue is full), ERR_FAULT, ERR_NO_MEMORY,
  * ERR_BAD_HANDLE, ERR_ACCESS_DENIED, ERR_INVALID_ARGS. */
 int channel_write(struct channel *ep, const struct umsg *um);
+
+/* The kernel sends m through ep (exception channels): queued at the
+ * peer, never straight into a receiver's buffer.  On success m is the
+ * queue's.  Errors: ERR_CANCELED (ep closed), ERR_PEER_CLOSED,
+ * ERR_SHOULD_WAIT (the peer's queue is full); m stays the caller's. */
+int channel_write_kernel(struct channel *ep, struct msg *m);
+
+/* Whether ep's peer has closed (a snapshot). */
+bool channel_peer_closed(struct channel *ep);
+
+/* An exception channel's endpoint (exception.c) becomes the kernel's
+ * (hold true; writes to it then fail with ERR_NOT_SUPPORTED), or stops
+ * being so (a binding that failed).  The caller holds ep's only handle,
+ * leaving its table.  Errors (hold true): ERR_PEER_CLOSED, ERR_BAD_STATE
+ * (ep has another handle, in a table or in flight, or its peer is an
+ * exception channel's too: nobody could read either end). */
+int channel_kernel_hold(struct channel *ep, bool hold);
 
 /* Send um as a call and wait for the reply into `reply` (sizes received
  * or needed in *nb, *nh).  Errors: those of channel_write, and

@@ -115,6 +115,14 @@ int msg_create(const struct umsg *um, struct kmem_account *acct,
                const mica_handle_t *hs, struct object *self,
                struct object *peer, struct msg **out);
 void msg_commit_take(const mica_handle_t *hs, uint32_t n);
+
+/* A message the kernel writes: nbytes of data and n handles in flight
+ * (objs[i]: a reference and a handle count each, which the message
+ * takes over).  Error: ERR_NO_MEMORY (the caller keeps objs). */
+int msg_create_kernel(struct kmem_account *acct, const void *data,
+                      uint32_t nbytes, struct object *const *objs,
+                      const mica_rights_t *rights, uint32_t n,
+                      struct msg **out);
 void msg_abort_take(const mica_handle_t *hs, uint32_t n);
 
 /* Destroy a message nobody will read, closing the handles inside. */

@@ -18,6 +18,8 @@
 #include "thread.h"
 #include "vm.h"
 
+struct channel;
+
 #define PROCESS_NAME_MAX 32
 #define PROCESS_KMEM_DEFAULT (256ull << 20)
 #define PROCESS_HANDLES_DEFAULT 4096
@@ -44,6 +46,9 @@ struct process {
     struct process *creator;        /* charged PROCESS_KMEM (referenced) */
     void *io_bitmap;                /* arch: I/O ports it may use, or NULL */
     uint64_t io_gen;                /* arch: changes with io_bitmap */
+    struct channel *exc_channel;    /* exception channel (exception.c):
+                                       under obj.lock, until it dies */
+    bool exc_closed;                /* died: no more binding */
 };
 
 int process_create(const char *name, uint64_t kmem_limit,

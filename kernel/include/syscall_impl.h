@@ -5,7 +5,8 @@
  * one list in mica/syscalls.h, and lives in the file of its subsystem
  * (syscall.c: handles and signals; syscall_task.c: processes and threads;
  * syscall_vm.c: memory and time; syscall_ipc.c: channels and ports;
- * syscall_event.c: observers, events and timers).
+ * syscall_event.c: observers, events and timers; syscall_exception.c:
+ * exception channels).
  */
 #ifndef MICA_SYSCALL_IMPL_H
 #define MICA_SYSCALL_IMPL_H

@@ -30,6 +30,7 @@ enum thread_state {
 struct process;
 struct handle_table;
 struct waitq;
+struct channel;
 
 #define THREAD_NAME_MAX 32
 /* Kernel memory a user thread costs its process: object, stack, FPU. */
@@ -71,6 +72,13 @@ struct thread {
                                        (sched_lock) */
     bool parked;                    /* parked: SIGNAL_SUSPENDED set with it
                                        (obj.lock, then sched_lock) */
+    bool in_exception;              /* stopped for an exception handler's
+                                       verdict (sched_lock) */
+
+    /* exception channel (exception.c), under obj.lock */
+    struct channel *exc_channel;    /* bound endpoint: a reference and a
+                                       handle count */
+    bool exc_closed;                /* ended: no more binding */
 
     bool charged;                   /* THREAD_KMEM charged to its process */
     int exit_code;
@@ -144,9 +152,10 @@ void thread_reaper_start(void);
  *                    user mode (kernel threads and ended or dying
  *                    threads: ERR_BAD_STATE)
  * thread_resume      one less (none: ERR_BAD_STATE); at zero t goes on
- * thread_read_state  t's user registers, only while it is parked
+ * thread_read_state  t's user registers, only while it is parked or
+ *                    stopped for an exception (in_exception)
  * thread_write_state set them (already checked by
- *                    arch_thread_state_check), only while it is parked
+ *                    arch_thread_state_check), likewise
  * thread_interrupt   end t's blocking waits in its current or next
  *                    system call with ERR_INTERRUPTED
  * thread_park        the current thread, on its way to user mode with

@@ -15,6 +15,7 @@
 
 #include <mica/device.h>
 #include <mica/errors.h>
+#include <mica/exception.h>
 #include <mica/ipc.h>
 #include <mica/objects.h>
 #include <mica/rights.h>
@@ -120,6 +121,19 @@ static inline int mica_thread_write_state(mica_handle_t t,
 { return MICA_CALL(MICA_SYS_thread_write_state, t, in, 0, 0, 0, 0); }
 static inline int mica_thread_interrupt(mica_handle_t t)
 { return MICA_CALL(MICA_SYS_thread_interrupt, t, 0, 0, 0, 0, 0); }
+static inline int mica_process_set_exception_channel(mica_handle_t proc,
+                                                     mica_handle_t ch)
+{
+    return MICA_CALL(MICA_SYS_process_set_exception_channel, proc, ch, 0, 0,
+                     0, 0);
+}
+static inline int mica_thread_set_exception_channel(mica_handle_t t,
+                                                    mica_handle_t ch)
+{ return MICA_CALL(MICA_SYS_thread_set_exception_channel, t, ch, 0, 0, 0, 0); }
+static inline int mica_exception_resume(mica_handle_t token)
+{ return MICA_CALL(MICA_SYS_exception_resume, token, 0, 0, 0, 0, 0); }
+static inline int mica_exception_kill(mica_handle_t token)
+{ return MICA_CALL(MICA_SYS_exception_kill, token, 0, 0, 0, 0, 0); }
 static inline int mica_vmo_create(uint64_t size, mica_handle_t *out)
 { return MICA_CALL(MICA_SYS_vmo_create, size, out, 0, 0, 0, 0); }
 static inline int mica_vmo_read(mica_handle_t h, void *buf, uint64_t off,

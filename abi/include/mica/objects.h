@@ -27,6 +27,7 @@ enum mica_obj_type {
     OBJ_JOB = 12,
     OBJ_LOG = 13,
     OBJ_GRANT = 14,
+    OBJ_EXCEPTION = 15,
     OBJ_TYPE_COUNT
 };
 

@@ -45,6 +45,10 @@
     X(thread_read_state,           0x1029)     \
     X(thread_write_state,          0x102a)     \
     X(thread_interrupt,            0x102b)     \
+    X(process_set_exception_channel, 0x1017)   \
+    X(thread_set_exception_channel, 0x102c)    \
+    X(exception_resume,            0x102d)     \
+    X(exception_kill,              0x102e)     \
     X(vmo_create,                  0x1030)     \
     X(vmo_read,                    0x1031)     \
     X(vmo_write,                   0x1032)     \
@@ -141,6 +145,7 @@ struct mica_system_info {
     uint64_t live_ports;
     uint64_t live_events;
     uint64_t live_timers;
+    uint64_t live_exceptions;       /* exception tokens */
 };
 
 #endif

@@ -2,8 +2,9 @@
  * mica/thread_state.h - a thread's user registers, as thread_read_state
  * and thread_write_state (syscalls.h) see them on x86_64.
  *
- * Only a parked thread (SIGNAL_SUSPENDED) has its registers read or
- * written.  Writing takes rip, rsp, fs_base and gs_base only below the
+ * Only a parked thread (SIGNAL_SUSPENDED), or one waiting for the
+ * verdict on its exception (mica/exception.h), has its registers read
+ * or written.  Writing takes rip, rsp, fs_base and gs_base only below the
  * top of user space (MICA_USER_TOP), and of rflags only the bits user
  * code may change (MICA_RFLAGS_USER); IF is always set.  The segment
  * selectors are not part of the state: a user thread always runs with

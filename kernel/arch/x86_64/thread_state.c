@@ -19,6 +19,7 @@
  * frame as it then is (arch_frame_needs_iret), so a frame whose RCX and
  * R11 do not match RIP and RFLAGS leaves through IRETQ.
  */
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/trap.h"
@@ -40,17 +41,29 @@ static struct trap_frame *user_frame(const struct thread *t)
     return tf;
 }
 
-void arch_thread_get_state(const struct thread *t, struct mica_thread_state *s)
+static void frame_state(const struct trap_frame *tf, uint64_t fs_base,
+                        uint64_t gs_base, struct mica_thread_state *s)
 {
-    const struct trap_frame *tf = user_frame(t);
     *s = (struct mica_thread_state){
         .rax = tf->rax, .rbx = tf->rbx, .rcx = tf->rcx, .rdx = tf->rdx,
         .rsi = tf->rsi, .rdi = tf->rdi, .rbp = tf->rbp, .rsp = tf->rsp,
         .r8 = tf->r8, .r9 = tf->r9, .r10 = tf->r10, .r11 = tf->r11,
         .r12 = tf->r12, .r13 = tf->r13, .r14 = tf->r14, .r15 = tf->r15,
         .rip = tf->rip, .rflags = tf->rflags,
-        .fs_base = t->arch.fs_base, .gs_base = t->arch.gs_base,
+        .fs_base = fs_base, .gs_base = gs_base,
     };
+}
+
+void arch_thread_get_state(const struct thread *t, struct mica_thread_state *s)
+{
+    frame_state(user_frame(t), t->arch.fs_base, t->arch.gs_base, s);
+}
+
+/* On its CPU the bases are in the MSRs (the user GS base in the
+ * swapped-out one, since the kernel's is loaded). */
+void trap_user_state(const struct trap_frame *tf, struct mica_thread_state *s)
+{
+    frame_state(tf, rdmsr(MSR_FS_BASE), rdmsr(MSR_KERNEL_GS_BASE), s);
 }
 
 int arch_thread_state_check(struct mica_thread_state *s)

@@ -4,14 +4,19 @@
  * Device interrupts and IPIs go to the handler registered for their
  * vector.  A CPU exception in the kernel is a bug: it is reported with
  * the registers, the faulting address and a symbolized backtrace, then
- * the kernel panics.  (User-mode exceptions will go to the faulting
- * process's exception channel once there are processes.)  An NMI during
- * a panic is the panicking CPU telling this one to stop.
+ * the kernel panics (a fault in a user copy listed in the exception
+ * table is not: the copy returns ERR_FAULT).  A user-mode exception the
+ * kernel cannot resolve goes to the thread's or the process's exception
+ * channel (core/exception.c), whose handler resumes or kills; with no
+ * handler, or its verdict kill, the process is killed and the kill
+ * reported.  An NMI during a panic is the panicking CPU telling this one
+ * to stop.
  */
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/ioperm.h"
 #include "arch/x86_64/layout.h"
+#include "exception.h"
 #include "ksyms.h"
 #include "mica/errors.h"
 #include "process.h"
@@ -46,16 +51,18 @@ void trap_set_handler(unsigned vector, irq_handler_t h)
     handlers[vector & 0xFF] = h;
 }
 
-static void report_pf(const struct trap_frame *tf)
+static void report_pf(const struct trap_frame *tf, uint64_t addr)
 {
     uint64_t e = tf->error;
-    kprintf("  fault address %016lx (%s, %s, %s%s%s)\n", read_cr2(),
+    kprintf("  fault address %016lx (%s, %s, %s%s%s)\n", addr,
             e & 1 ? "protection" : "not present", e & 2 ? "write" : "read",
             e & 4 ? "user" : "kernel", e & 16 ? ", instruction fetch" : "",
             e & 8 ? ", reserved bit" : "");
 }
 
-void trap_report(const struct trap_frame *tf, const char *what)
+/* The report of a fault at `addr` (the page fault's address). */
+static void report(const struct trap_frame *tf, const char *what,
+                   uint64_t addr)
 {
     struct percpu *c = this_cpu();
     if (!(tf->cs & 3))      /* "***" marks kernel crashes for the harness */
@@ -65,7 +72,7 @@ void trap_report(const struct trap_frame *tf, const char *what)
         kprintf("  %s on CPU %u, user mode, error code %#lx\n", what,
                 c ? c->id : 0, tf->error);
     if (tf->vector == 14)
-        report_pf(tf);
+        report_pf(tf, addr);
     kprintf("  rip %016lx  rsp %016lx  rflags %016lx\n",
             tf->rip, tf->rsp, tf->rflags);
     kprintf("  rax %016lx  rbx %016lx  rcx %016lx  rdx %016lx\n",
@@ -78,6 +85,11 @@ void trap_report(const struct trap_frame *tf, const char *what)
             tf->r15);
     kprintf("  cs %04lx ss %04lx cr0 %08lx cr3 %016lx cr4 %08lx\n",
             tf->cs, tf->ss, read_cr0(), read_cr3(), read_cr4());
+}
+
+void trap_report(const struct trap_frame *tf, const char *what)
+{
+    report(tf, what, read_cr2());
 }
 
 /* A fault in a function that keeps no frame (a leaf, or one faulting
@@ -122,14 +134,39 @@ static void exception(struct trap_frame *tf)
     panic_finish();
 }
 
-/* A user thread did something fatal: report it and kill its process. */
-static void user_exception(struct trap_frame *tf, const char *what)
+static const char *const killed_how[] = {
+    [EXCEPTION_UNHANDLED] = "killed",
+    [EXCEPTION_KILLED] = "killed by its exception handler",
+    [EXCEPTION_DROPPED] = "killed, its exception handler gave no verdict",
+};
+
+/* A user thread took an exception at `addr` (page faults) that nothing
+ * in the kernel resolves.  Its exception handler, if it has one,
+ * decides, while the thread waits here with its registers in tf; with
+ * none, or when the handler kills, the kill is reported and the process
+ * killed with the exit code -(vector + 1). */
+static void user_exception(struct trap_frame *tf, const char *what,
+                           uint64_t addr)
 {
     struct thread *t = thread_current();
     struct process *p = t->proc;
-    kprintf("fault: %s in process %u '%s', thread %u '%s': killed\n", what,
-            p ? p->pid : 0, p ? p->name : "?", t->tid, t->name);
-    trap_report(tf, what);
+    struct mica_exception info = {
+        .vector = (uint32_t)tf->vector,
+        .pid = p ? p->pid : 0,
+        .tid = t->tid,
+        .error_code = tf->error,
+        .fault_addr = addr,
+    };
+    trap_user_state(tf, &info.regs);
+    arch_irq_enable();                  /* from user mode: no lock held */
+    enum exception_outcome o = exception_raise(&info);
+    arch_irq_disable();
+    if (o == EXCEPTION_RESUMED || o == EXCEPTION_ENDED)
+        return;                 /* retry, or exit on the way out */
+    kprintf("fault: %s in process %u '%s', thread %u '%s': %s\n", what,
+            p ? p->pid : 0, p ? p->name : "?", t->tid, t->name,
+            killed_how[o]);
+    report(tf, what, addr);
     if (p)
         process_kill(p, -(int)tf->vector - 1);
     else
@@ -156,7 +193,7 @@ static void page_fault(struct trap_frame *tf)
         if (fixup)
             tf->rip = fixup;            /* the copy reports ERR_FAULT */
         else
-            user_exception(tf, exc_names[14]);
+            user_exception(tf, exc_names[14], addr);
         return;
     }
     exception(tf);
@@ -173,7 +210,7 @@ void trap_dispatch(struct trap_frame *tf)
         if (from_user && v == 13 && io_refresh(thread_current()->proc))
             ;                           /* newly allowed port: retry */
         else if (from_user && v != 2 && v != 8 && v != 18)
-            user_exception(tf, exc_names[v]);
+            user_exception(tf, exc_names[v], 0);
         else
             exception(tf);
     } else {
