@@ -4,7 +4,10 @@
  * An account is three words updated with atomics, no lock: a charge is a
  * compare-and-swap loop that refuses to move `used` past `limit`, so the
  * bound holds however many CPUs charge at once.  `peak` is a best-effort
- * maximum, raised by compare-and-swap after each charge.
+ * maximum, raised by compare-and-swap after each charge.  Closing sets
+ * the top bit of `used`; whoever brings `used` to exactly that bit (the
+ * close itself, or the last uncharge after it) calls `release`, and only
+ * one of them can.
  *
  * Injection draws from splitmix64 over an atomic counter: each call
  * takes the next counter value, so the sequence of answers is fixed by
@@ -25,6 +28,16 @@ void kmem_account_init(struct kmem_account *a, uint64_t limit)
     a->used = 0;
     a->limit = limit;
     a->peak = 0;
+    a->release = NULL;
+}
+
+void kmem_account_close(struct kmem_account *a,
+                        void (*release)(struct kmem_account *a))
+{
+    a->release = release;
+    if (__atomic_add_fetch(&a->used, KMEM_CLOSED, __ATOMIC_ACQ_REL) ==
+        KMEM_CLOSED)
+        release(a);
 }
 
 static void raise_peak(struct kmem_account *a, uint64_t used)
@@ -42,7 +55,7 @@ int kmem_charge(struct kmem_account *a, uint64_t bytes)
         return 0;
     uint64_t used = __atomic_load_n(&a->used, __ATOMIC_RELAXED);
     do {
-        if (bytes > a->limit - used)
+        if ((used & KMEM_CLOSED) || bytes > a->limit - used)
             return ERR_NO_MEMORY;
     } while (!__atomic_compare_exchange_n(&a->used, &used, used + bytes, true,
                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED));
@@ -54,8 +67,10 @@ void kmem_uncharge(struct kmem_account *a, uint64_t bytes)
 {
     if (!a)
         return;
-    uint64_t old = __atomic_fetch_sub(&a->used, bytes, __ATOMIC_RELAXED);
-    KASSERT(old >= bytes);
+    uint64_t old = __atomic_fetch_sub(&a->used, bytes, __ATOMIC_ACQ_REL);
+    KASSERT((old & ~KMEM_CLOSED) >= bytes);
+    if (old - bytes == KMEM_CLOSED)
+        a->release(a);                  /* the last charge of a closed one */
 }
 
 void kmem_fail_set(uint32_t one_in_n, uint64_t seed)

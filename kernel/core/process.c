@@ -22,6 +22,12 @@
 #include "slab.h"
 #include "fpu.h"
 
+/* Nothing is charged to p's account any more (kmem.h). */
+static void process_free(struct kmem_account *a)
+{
+    kfree(container_of(a, struct process, acct));
+}
+
 static void process_destroy(struct object *o)
 {
     struct process *p = container_of(o, struct process, obj);
@@ -35,7 +41,7 @@ static void process_destroy(struct object *o)
         kmem_uncharge(&p->creator->acct, PROCESS_KMEM);
         object_unref(&p->creator->obj);
     }
-    kfree(p);
+    kmem_account_close(&p->acct, process_free);
 }
 
 /* Nobody can reach a process that has no handle left and never started

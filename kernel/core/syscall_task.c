@@ -184,7 +184,7 @@ int64_t sys_process_info(uint64_t h, uint64_t uinfo, uint64_t a2,
         return err;
     struct mica_process_info info = {
         .exit_code = p->exit_code, .pid = p->pid, .state = p->state,
-        .threads = p->nthreads, .kmem_used = p->acct.used,
+        .threads = p->nthreads, .kmem_used = kmem_used(&p->acct),
     };
     object_unref(&p->obj);
     return copy_to_user(uinfo, &info, sizeof(info));

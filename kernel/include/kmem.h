@@ -8,8 +8,13 @@
  * system call returns; the kernel never panics for want of memory a user
  * asked for.  A NULL account is unlimited (the kernel's own objects).
  *
- * The account must outlive everything charged to it: whoever owns it
- * (the process) frees it only once `used` is back to zero.
+ * The account must outlive everything charged to it, and things charged
+ * to a process (an endpoint, a queued message, a vmo) can outlive the
+ * process when another process holds them.  So the owner does not free
+ * the account itself: it closes it (kmem_account_close), and `release`
+ * runs once the account is closed and nothing is charged to it any
+ * more, at once or at the last uncharge.  A closed account refuses new
+ * charges.
  *
  * Failure injection: kmem_fail_set(n, seed) makes kmem_should_fail()
  * answer true about once in n calls, from a deterministic generator, so a
@@ -24,12 +29,26 @@
 #define KMEM_UNLIMITED UINT64_MAX
 
 struct kmem_account {
-    uint64_t used;              /* bytes charged now; atomic */
+    uint64_t used;              /* bytes charged now (| KMEM_CLOSED); atomic */
     uint64_t limit;             /* used never exceeds it */
     uint64_t peak;              /* highest `used` seen; atomic */
+    void (*release)(struct kmem_account *a);    /* frees the owner's memory */
 };
 
+#define KMEM_CLOSED (1ull << 63)
+
 void kmem_account_init(struct kmem_account *a, uint64_t limit);
+
+/* The owner is gone: call a->release once nothing is charged (now, or at
+ * the last kmem_uncharge). */
+void kmem_account_close(struct kmem_account *a,
+                        void (*release)(struct kmem_account *a));
+
+/* Bytes charged now. */
+static inline uint64_t kmem_used(const struct kmem_account *a)
+{
+    return __atomic_load_n(&a->used, __ATOMIC_RELAXED) & ~KMEM_CLOSED;
+}
 
 /* Charge `bytes` to `a`: 0, or ERR_NO_MEMORY (nothing charged) when the
  * limit would be passed.  NULL `a` always succeeds. */

@@ -191,6 +191,37 @@ static void test_object_refs_and_live_count(void **state)
 
 /* --- kmem accounts and failure injection ------------------------------ */
 
+static int released;
+
+static void count_release(struct kmem_account *a)
+{
+    (void)a;
+    released++;
+}
+
+/* The owner closes its account; release comes when nothing is charged. */
+static void test_kmem_close_waits_for_charges(void **state)
+{
+    (void)state;
+    struct kmem_account a;
+    kmem_account_init(&a, 1000);
+    released = 0;
+    kmem_account_close(&a, count_release);
+    assert_int_equal(released, 1);                  /* nothing charged */
+    kmem_account_init(&a, 1000);
+    released = 0;
+    assert_int_equal(kmem_charge(&a, 100), 0);
+    assert_int_equal(kmem_charge(&a, 50), 0);
+    kmem_account_close(&a, count_release);
+    assert_int_equal(released, 0);                  /* 150 still out */
+    assert_int_equal(kmem_used(&a), 150);
+    assert_int_equal(kmem_charge(&a, 1), ERR_NO_MEMORY);    /* closed */
+    kmem_uncharge(&a, 100);
+    assert_int_equal(released, 0);
+    kmem_uncharge(&a, 50);
+    assert_int_equal(released, 1);                  /* the last one */
+}
+
 static void test_kmem_charge_limit_peak(void **state)
 {
     (void)state;
@@ -1066,6 +1097,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_object_refs_and_live_count),
         T(test_kmem_charge_limit_peak),
+        T(test_kmem_close_waits_for_charges),
         T(test_kmem_injection_deterministic),
         T(test_kobj_alloc_failures_leak_nothing),
         T(test_create_bad_args_and_free),
