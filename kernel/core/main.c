@@ -35,8 +35,12 @@ static void report_ready(void)
  * passed, 1 when one failed, 2 when the selection named none of them. */
 static int run_init_arg(const char *key, const char *val)
 {
-    char arg[80];
-    ksnprintf(arg, sizeof(arg), "%s=%s", key, val);
+    char arg[CMDLINE_MAX];
+    if ((size_t)ksnprintf(arg, sizeof(arg), "%s=%s", key, val) >=
+        sizeof(arg)) {
+        kprintf("mica: %s= is too long\n", key);
+        return -1;
+    }
     const char *const argv[] = { "init", arg, NULL };
     struct process *p;
     int err = userboot_start(argv, &p);

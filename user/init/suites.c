@@ -49,8 +49,12 @@ static bool needs_resource(const char *name)
 static int run_one(const struct bootfs_entry *e, const char *name,
                    const char *sel)
 {
-    char test_arg[96];
-    snprintf(test_arg, sizeof(test_arg), "test=%s", sel);
+    char test_arg[1024];
+    if ((size_t)snprintf(test_arg, sizeof(test_arg), "test=%s", sel) >=
+        sizeof(test_arg)) {
+        printf("    # %s: the test selection is too long\n", name);
+        return 1;
+    }
     const char *const argv[] = { name, test_arg, "indent=8", NULL };
     mica_handle_t p, res = 0;
     const char *why = "";
