@@ -14,6 +14,7 @@
 #include "mica/errors.h"
 #include "mica/rights.h"
 #include "percpu.h"
+#include "pi.h"
 #include "printf.h"
 #include "process.h"
 #include "sched.h"
@@ -294,7 +295,7 @@ int64_t sys_thread_set_priority(uint64_t h, uint64_t prio, uint64_t a2,
     int err = with_thread(h, RIGHT_MANAGE, &t);
     if (err)
         return err;
-    sched_set_priority(t, (unsigned)prio);
+    pi_set_base(t, (unsigned)prio);
     object_unref(&t->obj);
     return 0;
 }

@@ -4,10 +4,11 @@
  *
  * One lock, ipc_lock, guards every queue, waiter list and endpoint link
  * of the IPC objects, as sched_lock guards the run queues: it keeps the
- * death rules (docs/ipc.md) simple to get right.  Order: ipc_lock, then
- * an object's lock (signals), then sched_lock.  User memory is never
- * touched with ipc_lock held: a copy can fault, and resolving a fault
- * may wait for other CPUs.
+ * death rules (docs/ipc.md) simple to get right.  It also guards
+ * priority inheritance (pi.h), IPC's and PI futexes' alike.  Order: a
+ * futex bucket's lock, then ipc_lock, then an object's lock (signals),
+ * then sched_lock.  User memory is never touched with ipc_lock held: a
+ * copy can fault, and resolving a fault may wait for other CPUs.
  *
  * Waiting threads are described by records on their own kernel stacks:
  *
@@ -30,6 +31,7 @@
 
 #include "kmem.h"
 #include "object.h"
+#include "pi.h"
 #include "spinlock.h"
 #include "thread.h"
 
@@ -95,6 +97,12 @@ struct call {
     struct channel *ep;         /* the caller's endpoint */
     struct channel *server;     /* the endpoint it went to */
     struct msg *msg;            /* its request, while QUEUED */
+    /* priority inheritance (pi.h) */
+    struct serve_point *sp;     /* where it is queued or served */
+    struct thread *holder;      /* the thread serving it, if any */
+    struct call *hold_next, *hold_prev;     /* on holder->pi_held */
+    uint8_t q_prio;             /* counted in sp->queued, if q_counted */
+    bool q_counted;
     struct ubuf reply;
     uint64_t txid;
     uint32_t state;
@@ -103,6 +111,10 @@ struct call {
     uint32_t ngrants;
     struct grant *grants[MICA_MSG_MAX_HANDLES];     /* tied to this call */
 };
+
+/* channel.c: end call c with `status` and wake its caller; c is off
+ * every list already (ipc_lock held). */
+void call_finish_locked(struct call *c, int status);
 
 /* msg.c: building, delivering and destroying messages. */
 
