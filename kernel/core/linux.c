@@ -3,9 +3,10 @@
  *
  * The only file that knows Linux numbers.  It handles just the calls
  * that are the same thing as a native primitive (DESIGN.md section 8):
- * thread-local storage, thread ids, futexes, yield, CPU affinity, exit,
- * clocks, sleep, anonymous private memory, an unmovable brk,
- * thread-shaped clone (the new thread keeps its creator's affinity), and
+ * thread-local storage, thread ids, futexes (priority-inheriting ones
+ * too), yield, CPU affinity, exit, clocks, sleep, anonymous private
+ * memory, an unmovable brk, thread-shaped clone (the new thread keeps
+ * its creator's affinity), and
  * for processes holding the log capability, write/writev on fds 1 and 2
  * and the terminal-size ioctl on them.  Everything else is -ENOSYS until
  * the personality server answers it.  Errors are Linux's negative errno.
@@ -31,8 +32,12 @@
 #define FUTEX_WAKE 1
 #define FUTEX_REQUEUE 3
 #define FUTEX_CMP_REQUEUE 4
+#define FUTEX_LOCK_PI 6
+#define FUTEX_UNLOCK_PI 7
+#define FUTEX_TRYLOCK_PI 8
 #define FUTEX_WAIT_BITSET 9
 #define FUTEX_WAKE_BITSET 10
+#define FUTEX_LOCK_PI2 13
 #define FUTEX_CMD_MASK 0x7f             /* drops PRIVATE and CLOCK_REALTIME */
 
 static int64_t err(int mica_status)
@@ -165,10 +170,20 @@ static int futex_key_of(uint64_t uaddr, bool private, struct futex_key *k,
     return r;
 }
 
+static bool futex_is_pi(int cmd)
+{
+    return cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2 ||
+           cmd == FUTEX_TRYLOCK_PI || cmd == FUTEX_UNLOCK_PI;
+}
+
+/* The deadline of a wait: FUTEX_WAIT's timeout is relative, those of
+ * FUTEX_WAIT_BITSET and the PI locks absolute (every clock is the one
+ * boot clock). */
 static int64_t futex_deadline(int cmd, uint64_t uts, uint64_t *deadline)
 {
     *deadline = 0;
-    if ((cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET) || !uts)
+    if ((cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET &&
+         cmd != FUTEX_LOCK_PI && cmd != FUTEX_LOCK_PI2) || !uts)
         return 0;
     int64_t ts[2];
     if (copy_from_user(ts, uts, sizeof(ts)))
@@ -196,10 +211,32 @@ static int futex_op(int cmd, const struct futex_key *k, uint64_t uaddr,
         return futex_wake(k, n, ~0u);
     case FUTEX_WAKE_BITSET:
         return futex_wake(k, n, (uint32_t)val3);
+
     default:                            /* REQUEUE, CMP_REQUEUE */
         return futex_requeue(k, uaddr, n, k2,
                              (int)MIN(val2, (uint64_t)INT32_MAX),
                              cmd == FUTEX_CMP_REQUEUE, (uint32_t)val3);
+    }
+}
+
+/* FUTEX_LOCK_PI(2), FUTEX_TRYLOCK_PI, FUTEX_UNLOCK_PI. */
+static int futex_pi_op(int cmd, const struct futex_key *k, uint64_t uaddr,
+                       bool private, uint64_t deadline)
+{
+    if (cmd == FUTEX_UNLOCK_PI)
+        return futex_unlock_pi(k, uaddr);
+    return futex_lock_pi(k, uaddr, private, cmd == FUTEX_TRYLOCK_PI,
+                         cmd == FUTEX_TRYLOCK_PI ? 0 : deadline);
+}
+
+/* The PI operations' own errors (futex.h), as Linux spells them. */
+static int64_t pi_errno(int r)
+{
+    switch (r) {
+    case ERR_BAD_STATE:     return -LX_EDEADLK;     /* owned, or a cycle */
+    case ERR_ACCESS_DENIED: return -LX_EPERM;       /* unlock: not ours */
+    case ERR_NOT_FOUND:     return -LX_ESRCH;       /* no such owner */
+    default:                return r < 0 ? err(r) : r;
     }
 }
 
@@ -210,7 +247,7 @@ static int64_t lx_futex(uint64_t uaddr, uint64_t op, uint64_t val,
     bool private = op & FUTEX_PRIVATE_FLAG;
     bool requeue = cmd == FUTEX_REQUEUE || cmd == FUTEX_CMP_REQUEUE;
     if (cmd != FUTEX_WAIT && cmd != FUTEX_WAKE && cmd != FUTEX_WAIT_BITSET &&
-        cmd != FUTEX_WAKE_BITSET && !requeue)
+        cmd != FUTEX_WAKE_BITSET && !requeue && !futex_is_pi(cmd))
         return -LX_ENOSYS;
     uint64_t deadline;
     int64_t e = futex_deadline(cmd, uts, &deadline);
@@ -221,7 +258,9 @@ static int64_t lx_futex(uint64_t uaddr, uint64_t op, uint64_t val,
     int r = futex_key_of(uaddr, private, &k, &ref);
     if (!r && requeue)
         r = futex_key_of(uaddr2, private, &k2, &ref2);
-    if (!r)
+    if (!r && futex_is_pi(cmd))
+        r = futex_pi_op(cmd, &k, uaddr, private, deadline);
+    else if (!r)
         r = futex_op(cmd, &k, uaddr, val, deadline, uts, &k2, val3);
     if (ref)
         object_unref(&ref->obj);
@@ -231,6 +270,8 @@ static int64_t lx_futex(uint64_t uaddr, uint64_t op, uint64_t val,
         return -LX_EAGAIN;
     if (r == ERR_CANCELED)
         return -LX_EINTR;
+    if (futex_is_pi(cmd))
+        return pi_errno(r);
     return r < 0 ? err(r) : r;
 }
 

@@ -118,6 +118,9 @@ static inline int mica_thread_write_state(mica_handle_t t,
 { return MICA_CALL(MICA_SYS_thread_write_state, t, in, 0, 0, 0, 0); }
 static inline int mica_thread_interrupt(mica_handle_t t)
 { return MICA_CALL(MICA_SYS_thread_interrupt, t, 0, 0, 0, 0, 0); }
+static inline int mica_thread_info(mica_handle_t t,
+                                   struct mica_thread_info *out)
+{ return MICA_CALL(MICA_SYS_thread_info, t, out, 0, 0, 0, 0); }
 static inline int mica_vmo_create(uint64_t size, mica_handle_t *out)
 { return MICA_CALL(MICA_SYS_vmo_create, size, out, 0, 0, 0, 0); }
 static inline int mica_vmo_read(mica_handle_t h, void *buf, uint64_t off,

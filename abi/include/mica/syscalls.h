@@ -45,6 +45,7 @@
     X(thread_read_state,           0x1029)     \
     X(thread_write_state,          0x102a)     \
     X(thread_interrupt,            0x102b)     \
+    X(thread_info,                 0x102c)     \
     X(vmo_create,                  0x1030)     \
     X(vmo_read,                    0x1031)     \
     X(vmo_write,                   0x1032)     \
@@ -116,6 +117,19 @@ struct mica_process_info {
     uint32_t threads;
     uint64_t kmem_used;     /* bytes of kernel memory charged */
 };
+
+/* thread_info results */
+struct mica_thread_info {
+    uint32_t tid;
+    uint32_t state;         /* MICA_THREAD_STATE_* */
+    uint32_t base_priority; /* as set by thread_set_priority */
+    uint32_t priority;      /* effective: the base raised by inheritance */
+};
+#define MICA_THREAD_STATE_NEW     0     /* not started */
+#define MICA_THREAD_STATE_READY   1     /* waiting for a CPU */
+#define MICA_THREAD_STATE_RUNNING 2
+#define MICA_THREAD_STATE_BLOCKED 3     /* waiting, or parked */
+#define MICA_THREAD_STATE_DEAD    4
 
 /* system_info results: what the kernel has, for tests and monitors */
 struct mica_system_info {
