@@ -44,10 +44,14 @@ struct futex_waiter {
     const void *as;                 /* key: address space or vmo */
     uint64_t addr;                  /* key: address or vmo offset */
     uint32_t bitset;
+    bool pi;                        /* a struct pi_futex_waiter */
     struct waitq wq;
     struct futex_waiter *next;
-    /* PI futexes */
-    bool pi;
+};
+
+/* A waiter for a PI lock. */
+struct pi_futex_waiter {
+    struct futex_waiter w;
     bool granted;                   /* the unlocker made it the owner */
     uint64_t seq;                   /* arrival, for first come first served */
     struct pi_waiter piw;
@@ -105,9 +109,8 @@ int futex_wait(const struct futex_key *k, uint64_t uaddr, uint32_t val,
     if ((uaddr & 3) || !bitset)
         return ERR_INVALID_ARGS;
     struct bucket *b = bucket_of(k->obj, k->off);
-    struct futex_waiter w = { .t = thread_current(), .as = k->obj,
-                              .addr = k->off, .bitset = bitset,
-                              .wq = WAITQ_INIT };
+    struct futex_waiter w = { thread_current(), k->obj, k->off, bitset,
+                              false, WAITQ_INIT, NULL };
     uint32_t cur;
     spin_lock(&b->lock);
     if (copy_from_user(&cur, uaddr, sizeof(cur))) {
@@ -139,11 +142,11 @@ int futex_wake(const struct futex_key *k, int n, uint32_t bitset)
     struct futex_waiter **pp = &b->head;
     while (*pp && woken < n) {
         struct futex_waiter *w = *pp;
-        if (w->as == as && w->addr == uaddr && w->pi) {
-            woken = ERR_INVALID_ARGS;       /* a PI lock: unlock it */
-            break;
-        }
         if (w->as == as && w->addr == uaddr && (w->bitset & bitset)) {
+            if (w->pi) {
+                woken = ERR_INVALID_ARGS;   /* a PI lock: unlock it */
+                break;
+            }
             *pp = w->next;
             woken += waitq_wake(&w->wq, 1, 0);
         } else {
@@ -211,9 +214,13 @@ int futex_requeue(const struct futex_key *k1, uint64_t uaddr, int n,
 
 static uint64_t pi_seq;
 
-static bool pi_of(const struct futex_waiter *w, const struct futex_key *k)
+/* w as a waiter for the PI lock k, or NULL. */
+static struct pi_futex_waiter *pi_of(struct futex_waiter *w,
+                                     const struct futex_key *k)
 {
-    return w->pi && w->as == k->obj && w->addr == k->off;
+    if (!w->pi || w->as != k->obj || w->addr != k->off)
+        return NULL;
+    return container_of(w, struct pi_futex_waiter, w);
 }
 
 /* The owner the kernel knows for k: whom its waiters lend to (bucket
@@ -221,35 +228,40 @@ static bool pi_of(const struct futex_waiter *w, const struct futex_key *k)
 static struct thread *pi_known_owner(struct bucket *b,
                                      const struct futex_key *k)
 {
-    for (struct futex_waiter *w = b->head; w; w = w->next)
-        if (pi_of(w, k) && w->piw.owner)
-            return w->piw.owner;
+    for (struct futex_waiter *w = b->head; w; w = w->next) {
+        struct pi_futex_waiter *p = pi_of(w, k);
+        if (p && p->piw.owner)
+            return p->piw.owner;
+    }
     return NULL;
 }
 
 /* Does any PI waiter of k other than `but` wait in b? */
 static bool pi_others(struct bucket *b, const struct futex_key *k,
-                      const struct futex_waiter *but)
+                      const struct pi_futex_waiter *but)
 {
-    for (struct futex_waiter *w = b->head; w; w = w->next)
-        if (pi_of(w, k) && w != but)
+    for (struct futex_waiter *w = b->head; w; w = w->next) {
+        struct pi_futex_waiter *p = pi_of(w, k);
+        if (p && p != but)
             return true;
+    }
     return false;
 }
 
 /* The waiter of k lending to `owner` that gets the lock next: the
  * highest priority, first come among equals (ipc_lock held). */
-static struct futex_waiter *pi_next_owner(struct bucket *b,
-                                          const struct futex_key *k,
-                                          const struct thread *owner)
+static struct pi_futex_waiter *pi_next_owner(struct bucket *b,
+                                             const struct futex_key *k,
+                                             const struct thread *owner)
 {
-    struct futex_waiter *best = NULL;
+    struct pi_futex_waiter *best = NULL;
     for (struct futex_waiter *w = b->head; w; w = w->next) {
-        if (!pi_of(w, k) || w->piw.owner != owner)
+        struct pi_futex_waiter *p = pi_of(w, k);
+        if (!p || p->piw.owner != owner)
             continue;
-        if (!best || w->t->prio > best->t->prio ||
-            (w->t->prio == best->t->prio && w->seq < best->seq))
-            best = w;
+        if (!best || w->t->prio > best->w.t->prio ||
+            (w->t->prio == best->w.t->prio && p->seq < best->seq))
+            best = p;
     }
     return best;
 }
@@ -315,9 +327,10 @@ static int pi_take_over(struct bucket *b, const struct futex_key *k,
 
 /* Block as w on the owner's lock (bucket lock held, released for the
  * sleep and held again on return).  0 or PI_AGAIN; an error ends it. */
-static int pi_block(struct bucket *b, struct futex_waiter *w,
+static int pi_block(struct bucket *b, struct pi_futex_waiter *p,
                     struct thread *owner, uint64_t deadline, bool *heir)
 {
+    struct futex_waiter *w = &p->w;
     irqflags_t f = spin_lock_irqsave(&ipc_lock);
     struct thread *known = pi_known_owner(b, &(struct futex_key){ w->as,
                                                                  w->addr });
@@ -329,22 +342,22 @@ static int pi_block(struct bucket *b, struct futex_waiter *w,
         spin_unlock_irqrestore(&ipc_lock, f);
         return ERR_BAD_STATE;
     }
-    w->granted = false;
-    w->seq = ++pi_seq;
+    p->granted = false;
+    p->seq = ++pi_seq;
     w->next = b->head;
     b->head = w;
-    pi_wait_begin_locked(&w->piw, owner);
+    pi_wait_begin_locked(&p->piw, owner);
     spin_unlock(&b->lock);
     int r = waitq_wait(&w->wq, &ipc_lock, f, deadline);
     spin_lock(&b->lock);
     f = spin_lock_irqsave(&ipc_lock);
-    if (!w->granted) {
+    if (!p->granted) {
         unlink_waiter(b, w);
-        *heir = w->piw.owner == NULL;   /* its owner exited */
-        pi_wait_end_locked(&w->piw);
+        *heir = p->piw.owner == NULL;   /* its owner exited */
+        pi_wait_end_locked(&p->piw);
     }
     spin_unlock_irqrestore(&ipc_lock, f);
-    if (w->granted)
+    if (p->granted)
         return 0;
     return r ? r : PI_AGAIN;
 }
@@ -352,10 +365,11 @@ static int pi_block(struct bucket *b, struct futex_waiter *w,
 /* One look at the word (bucket lock held): take the lock, block on its
  * owner, or fail.  *ref is an owner reference for the caller to drop
  * once no spinlock is held. */
-static int pi_attempt(struct bucket *b, struct futex_waiter *w,
+static int pi_attempt(struct bucket *b, struct pi_futex_waiter *p,
                       uint64_t uaddr, bool private, bool try,
                       uint64_t deadline, bool *heir, struct thread **ref)
 {
+    struct futex_waiter *w = &p->w;
     const struct futex_key k = { w->as, w->addr };
     uint32_t v, cur;
     if (copy_from_user(&v, uaddr, sizeof(v)))
@@ -378,7 +392,7 @@ static int pi_attempt(struct bucket *b, struct futex_waiter *w,
         return err ? err : PI_AGAIN;
     }
     *heir = false;
-    return pi_block(b, w, owner, deadline, heir);
+    return pi_block(b, p, owner, deadline, heir);
 }
 
 int futex_lock_pi(const struct futex_key *k, uint64_t uaddr, bool private,
@@ -387,15 +401,17 @@ int futex_lock_pi(const struct futex_key *k, uint64_t uaddr, bool private,
     if (uaddr & 3)
         return ERR_INVALID_ARGS;
     struct bucket *b = bucket_of(k->obj, k->off);
-    struct futex_waiter w = { .t = thread_current(), .as = k->obj,
-                              .addr = k->off, .wq = WAITQ_INIT, .pi = true };
-    w.piw.t = w.t;
+    struct pi_futex_waiter p = {
+        .w = { .t = thread_current(), .as = k->obj, .addr = k->off,
+               .bitset = ~0u, .pi = true, .wq = WAITQ_INIT },
+    };
+    p.piw.t = p.w.t;
     bool heir = false;
     int r;
     spin_lock(&b->lock);
     do {
         struct thread *ref = NULL;
-        r = pi_attempt(b, &w, uaddr, private, try, deadline, &heir, &ref);
+        r = pi_attempt(b, &p, uaddr, private, try, deadline, &heir, &ref);
         if (ref) {
             spin_unlock(&b->lock);
             object_unref(&ref->obj);
@@ -409,19 +425,21 @@ int futex_lock_pi(const struct futex_key *k, uint64_t uaddr, bool private,
 /* Hand the lock to `next` (bucket lock held; the word says so already):
  * the other waiters lend to it from now on. */
 static void pi_hand_over(struct bucket *b, const struct futex_key *k,
-                         struct futex_waiter *next)
+                         struct pi_futex_waiter *next)
 {
     struct thread *me = thread_current();
     irqflags_t f = spin_lock_irqsave(&ipc_lock);
-    unlink_waiter(b, next);
+    unlink_waiter(b, &next->w);
     next->granted = true;
     pi_wait_end_locked(&next->piw);
-    for (struct futex_waiter *w = b->head; w; w = w->next)
-        if (pi_of(w, k) && w->piw.owner == me)
-            pi_wait_move_locked(&w->piw, next->t);
+    for (struct futex_waiter *w = b->head; w; w = w->next) {
+        struct pi_futex_waiter *p = pi_of(w, k);
+        if (p && p->piw.owner == me)
+            pi_wait_move_locked(&p->piw, next->w.t);
+    }
     pi_refresh_locked(me);
-    pi_refresh_locked(next->t);
-    waitq_wake(&next->wq, 1, 0);
+    pi_refresh_locked(next->w.t);
+    waitq_wake(&next->w.wq, 1, 0);
     spin_unlock_irqrestore(&ipc_lock, f);
 }
 
@@ -443,10 +461,10 @@ int futex_unlock_pi(const struct futex_key *k, uint64_t uaddr)
             break;
         }
         irqflags_t f = spin_lock_irqsave(&ipc_lock);
-        struct futex_waiter *next = pi_next_owner(b, k, me);
+        struct pi_futex_waiter *next = pi_next_owner(b, k, me);
         bool more = next && pi_others(b, k, next);
         spin_unlock_irqrestore(&ipc_lock, f);
-        uint32_t nv = next ? next->t->tid | (more ? FUTEX_WAITERS : 0) : 0;
+        uint32_t nv = next ? next->w.t->tid | (more ? FUTEX_WAITERS : 0) : 0;
         r = cmpxchg_user32(uaddr, v, nv, &cur);
         if (r)
             break;

@@ -176,22 +176,28 @@ static bool futex_is_pi(int cmd)
            cmd == FUTEX_TRYLOCK_PI || cmd == FUTEX_UNLOCK_PI;
 }
 
-/* The deadline of a wait: FUTEX_WAIT's timeout is relative, those of
- * FUTEX_WAIT_BITSET and the PI locks absolute (every clock is the one
- * boot clock). */
-static int64_t futex_deadline(int cmd, uint64_t uts, uint64_t *deadline)
+/* A user timespec, checked, in ns: 0 or -errno. */
+static int64_t timespec_in(uint64_t uts, uint64_t *ns)
 {
-    *deadline = 0;
-    if ((cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET &&
-         cmd != FUTEX_LOCK_PI && cmd != FUTEX_LOCK_PI2) || !uts)
-        return 0;
     int64_t ts[2];
     if (copy_from_user(ts, uts, sizeof(ts)))
         return -LX_EFAULT;
     if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
         return -LX_EINVAL;
-    *deadline = cmd == FUTEX_WAIT ? clock_ns() + timespec_ns(ts)
-                                  : timespec_ns(ts);
+    *ns = timespec_ns(ts);
+    return 0;
+}
+
+static int64_t futex_deadline(int cmd, uint64_t uts, uint64_t *deadline)
+{
+    *deadline = 0;
+    if ((cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET) || !uts)
+        return 0;
+    int64_t e = timespec_in(uts, deadline);
+    if (e)
+        return e;
+    if (cmd == FUTEX_WAIT)
+        *deadline += clock_ns();
     if (*deadline == 0)
         *deadline = 1;
     return 0;
@@ -219,16 +225,6 @@ static int futex_op(int cmd, const struct futex_key *k, uint64_t uaddr,
     }
 }
 
-/* FUTEX_LOCK_PI(2), FUTEX_TRYLOCK_PI, FUTEX_UNLOCK_PI. */
-static int futex_pi_op(int cmd, const struct futex_key *k, uint64_t uaddr,
-                       bool private, uint64_t deadline)
-{
-    if (cmd == FUTEX_UNLOCK_PI)
-        return futex_unlock_pi(k, uaddr);
-    return futex_lock_pi(k, uaddr, private, cmd == FUTEX_TRYLOCK_PI,
-                         cmd == FUTEX_TRYLOCK_PI ? 0 : deadline);
-}
-
 /* The PI operations' own errors (futex.h), as Linux spells them. */
 static int64_t pi_errno(int r)
 {
@@ -236,8 +232,35 @@ static int64_t pi_errno(int r)
     case ERR_BAD_STATE:     return -LX_EDEADLK;     /* owned, or a cycle */
     case ERR_ACCESS_DENIED: return -LX_EPERM;       /* unlock: not ours */
     case ERR_NOT_FOUND:     return -LX_ESRCH;       /* no such owner */
+    case ERR_SHOULD_WAIT:   return -LX_EAGAIN;      /* trylock: held */
+    case ERR_CANCELED:      return -LX_EINTR;
     default:                return r < 0 ? err(r) : r;
     }
+}
+
+/* FUTEX_LOCK_PI(2), whose timeout is absolute (every clock is the one
+ * boot clock), FUTEX_TRYLOCK_PI, FUTEX_UNLOCK_PI. */
+static int64_t lx_futex_pi(int cmd, uint64_t uaddr, bool private,
+                           uint64_t uts)
+{
+    uint64_t deadline = 0;
+    bool timed = cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2;
+    int64_t e = timed && uts ? timespec_in(uts, &deadline) : 0;
+    if (e)
+        return e;
+    if (timed && uts && deadline == 0)
+        deadline = 1;
+    struct futex_key k;
+    struct vmo *ref;
+    int r = futex_key_of(uaddr, private, &k, &ref);
+    if (!r && cmd == FUTEX_UNLOCK_PI)
+        r = futex_unlock_pi(&k, uaddr);
+    else if (!r)
+        r = futex_lock_pi(&k, uaddr, private, cmd == FUTEX_TRYLOCK_PI,
+                          deadline);
+    if (ref)
+        object_unref(&ref->obj);
+    return pi_errno(r);
 }
 
 static int64_t lx_futex(uint64_t uaddr, uint64_t op, uint64_t val,
@@ -247,8 +270,9 @@ static int64_t lx_futex(uint64_t uaddr, uint64_t op, uint64_t val,
     bool private = op & FUTEX_PRIVATE_FLAG;
     bool requeue = cmd == FUTEX_REQUEUE || cmd == FUTEX_CMP_REQUEUE;
     if (cmd != FUTEX_WAIT && cmd != FUTEX_WAKE && cmd != FUTEX_WAIT_BITSET &&
-        cmd != FUTEX_WAKE_BITSET && !requeue && !futex_is_pi(cmd))
-        return -LX_ENOSYS;
+        cmd != FUTEX_WAKE_BITSET && !requeue)
+        return futex_is_pi(cmd) ? lx_futex_pi(cmd, uaddr, private, uts)
+                                : -LX_ENOSYS;
     uint64_t deadline;
     int64_t e = futex_deadline(cmd, uts, &deadline);
     if (e)
@@ -258,9 +282,7 @@ static int64_t lx_futex(uint64_t uaddr, uint64_t op, uint64_t val,
     int r = futex_key_of(uaddr, private, &k, &ref);
     if (!r && requeue)
         r = futex_key_of(uaddr2, private, &k2, &ref2);
-    if (!r && futex_is_pi(cmd))
-        r = futex_pi_op(cmd, &k, uaddr, private, deadline);
-    else if (!r)
+    if (!r)
         r = futex_op(cmd, &k, uaddr, val, deadline, uts, &k2, val3);
     if (ref)
         object_unref(&ref->obj);
@@ -270,8 +292,6 @@ static int64_t lx_futex(uint64_t uaddr, uint64_t op, uint64_t val,
         return -LX_EAGAIN;
     if (r == ERR_CANCELED)
         return -LX_EINTR;
-    if (futex_is_pi(cmd))
-        return pi_errno(r);
     return r < 0 ? err(r) : r;
 }
 

@@ -18,9 +18,9 @@
  * from any IPC or futex path.
  *
  * The IPC fast path (same priorities) pays a few list links and two
- * comparisons: holding a call takes sched_lock only when the call lends
- * more than the server has, and letting it go only when the server was
- * raised at all.
+ * comparisons, inline (ipc.h): holding a call walks (and takes
+ * sched_lock) only when the call lends more than the server has, and
+ * letting it go only when the server was raised at all.
  */
 #include "ipc.h"
 #include "panic.h"
@@ -106,21 +106,6 @@ void pi_refresh_locked(struct thread *t)
 
 /* --- calls ------------------------------------------------------------------ */
 
-void pi_call_begin_locked(struct call *c)
-{
-    c->sp = NULL;
-    c->holder = NULL;
-    c->hold_next = c->hold_prev = NULL;
-    c->q_counted = false;
-    c->t->pi_call = c;
-}
-
-void pi_call_end_locked(struct call *c)
-{
-    KASSERT(!c->holder && !c->q_counted);
-    c->t->pi_call = NULL;
-}
-
 void pi_queue_locked(struct call *c, struct serve_point *sp)
 {
     int before = prio_set_top(&sp->queued);
@@ -150,35 +135,6 @@ void pi_unqueue_locked(struct call *c)
         serve_point_changed(sp, 0, &w);
         spin_unlock(&sched_lock);
     }
-}
-
-void pi_hold_locked(struct call *c, struct thread *t)
-{
-    c->holder = t;
-    c->hold_prev = NULL;
-    c->hold_next = t->pi_held;
-    if (t->pi_held)
-        t->pi_held->hold_prev = c;
-    t->pi_held = c;
-    if (call_lends(c) > t->prio)
-        refresh(t);
-}
-
-void pi_unhold_locked(struct call *c)
-{
-    struct thread *t = c->holder;
-    if (!t)
-        return;
-    if (c->hold_prev)
-        c->hold_prev->hold_next = c->hold_next;
-    else
-        t->pi_held = c->hold_next;
-    if (c->hold_next)
-        c->hold_next->hold_prev = c->hold_prev;
-    c->hold_next = c->hold_prev = NULL;
-    c->holder = NULL;
-    if (t->prio > t->base_prio)     /* else nothing lent counted */
-        refresh(t);
 }
 
 /* --- PI futexes --------------------------------------------------------------- */

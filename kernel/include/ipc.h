@@ -112,6 +112,54 @@ struct call {
     struct grant *grants[MICA_MSG_MAX_HANDLES];     /* tied to this call */
 };
 
+/* --- priority inheritance for calls (pi.h), inline for the fast path:
+ * ipc_lock held. */
+
+/* The current thread, c->t, is blocked in call c ... */
+static inline void pi_call_begin_locked(struct call *c)
+{
+    c->holder = NULL;
+    c->q_counted = false;
+    c->t->pi_call = c;
+}
+
+/* ... no longer (c is off every list). */
+static inline void pi_call_end_locked(struct call *c)
+{
+    c->t->pi_call = NULL;
+}
+
+/* Thread t serves c, received through c->sp: it is lent c's caller's
+ * priority and that of the callers queued at c->sp. */
+static inline void pi_hold_locked(struct call *c, struct thread *t)
+{
+    c->holder = t;
+    c->hold_prev = NULL;
+    c->hold_next = t->pi_held;
+    if (t->pi_held)
+        t->pi_held->hold_prev = c;
+    t->pi_held = c;
+    if (c->t->prio > t->prio || (c->sp->queued.bits >> t->prio) > 1)
+        pi_refresh_locked(t);
+}
+
+/* ... no longer (answered, failed, abandoned); a no-op if not held. */
+static inline void pi_unhold_locked(struct call *c)
+{
+    struct thread *t = c->holder;
+    if (!t)
+        return;
+    if (c->hold_prev)
+        c->hold_prev->hold_next = c->hold_next;
+    else
+        t->pi_held = c->hold_next;
+    if (c->hold_next)
+        c->hold_next->hold_prev = c->hold_prev;
+    c->holder = NULL;
+    if (t->prio > t->base_prio)         /* else nothing lent counted */
+        pi_refresh_locked(t);
+}
+
 /* channel.c: end call c with `status` and wake its caller; c is off
  * every list already (ipc_lock held). */
 void call_finish_locked(struct call *c, int status);

@@ -90,19 +90,14 @@ struct pi_waiter {
 
 /* --- calls (channel.c; ipc_lock held) ------------------------------------- */
 
-/* The current thread is blocked in call c (NULL: no longer). */
-void pi_call_begin_locked(struct call *c);
-void pi_call_end_locked(struct call *c);
-
 /* c's request waits queued at sp: its caller's priority counts there. */
 void pi_queue_locked(struct call *c, struct serve_point *sp);
 /* ... no longer (received, withdrawn, failed); a no-op if not counted. */
 void pi_unqueue_locked(struct call *c);
 
-/* Thread t serves c (received through serve point sp). */
-void pi_hold_locked(struct call *c, struct thread *t);
-/* ... no longer (answered, failed, abandoned); a no-op if not held. */
-void pi_unhold_locked(struct call *c);
+/* The hooks every call runs are inline, in ipc.h: pi_call_begin_locked
+ * and pi_call_end_locked (the caller is blocked in the call),
+ * pi_hold_locked and pi_unhold_locked (a thread serves it). */
 
 /* --- PI futexes (futex.c; ipc_lock held) ---------------------------------- */
 
