@@ -664,27 +664,6 @@ UTEST(pi_follows_priority_changes)
     stepper_end(&s, ch, st);
 }
 
-UTEST(pi_thread_info_errors)
-{
-    struct mica_thread_info i;
-    mica_handle_t t, weak, v;
-    UASSERT(mica_thread_create(mica_process_self(), "i", 1, &t) == OK);
-    UASSERT(mica_vmo_create(4096, &v) == OK);
-    UASSERT(mica_handle_duplicate(t, RIGHT_MANAGE, &weak) == OK);
-    UEXPECT(mica_thread_info(0, &i) == ERR_BAD_HANDLE);
-    UEXPECT(mica_thread_info(v, &i) == ERR_WRONG_TYPE);
-    UEXPECT(mica_thread_info(weak, &i) == ERR_ACCESS_DENIED);
-    UEXPECT(mica_thread_info(t, (void *)0x10) == ERR_FAULT);
-    UEXPECT(mica_thread_info(t, (void *)0xFFFF800000000000ull) == ERR_FAULT);
-    UEXPECT(mica_thread_set_priority(t, 9) == OK);
-    UEXPECT(mica_thread_info(t, &i) == OK);
-    UEXPECT(i.tid != 0 && i.state == MICA_THREAD_STATE_NEW &&
-            i.base_priority == 9 && i.priority == 9);
-    mica_handle_close(weak);
-    mica_handle_close(v);
-    mica_handle_close(t);
-}
-
 /* --- PI futexes ------------------------------------------------------------------------ */
 
 #define FUTEX_WAKE 1
