@@ -15,6 +15,12 @@
  * reply finds nothing and fails with ERR_NOT_FOUND; it can never reach a
  * later call, whose transaction id is new (ids are never reused).
  *
+ * A call lends its caller's priority (pi.h): while QUEUED it counts in
+ * its serve point's set (the port's, or the unbound endpoint's: sp_of),
+ * while SERVING it raises the thread that received it.  Every way a call
+ * ends goes through call_finish_locked, call_abandon or channel_reply,
+ * which take it off both.
+ *
  * Closing an endpoint (its last handle) settles everything touching it:
  * messages queued at it are destroyed (closing the handles inside) and
  * the calls among them fail with ERR_PEER_CLOSED, as do calls it received

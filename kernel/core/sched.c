@@ -24,6 +24,11 @@
  * in which it blocks, so neither can fall between check and sleep.  A
  * parked thread (thread_control.c) is blocked but not in a system call:
  * only a kill or its resumption wakes it.
+ *
+ * Threads are queued, compared and preempted at their effective
+ * priority (thread.prio).  Priority inheritance (pi.c) decides it and
+ * changes it through sched_set_prio_locked, which moves a ready thread
+ * to its new list; the scheduler itself never looks at base_prio.
  */
 #include "arch.h"
 #include "clock.h"
