@@ -23,7 +23,6 @@
  * letting it go only when the server was raised at all.
  */
 #include "ipc.h"
-#include "panic.h"
 #include "pi.h"
 #include "sched.h"
 
@@ -80,7 +79,7 @@ static void pass_on(struct thread *t, int depth, struct walk *w)
 
 static void pi_update(struct thread *t, int depth, struct walk *w)
 {
-    if (depth >= PI_DEPTH || w->budget <= 0)
+    if (depth > PI_DEPTH || w->budget <= 0)
         return;
     w->budget--;
     unsigned p = pi_compute(t);
