@@ -89,18 +89,12 @@ static void pi_update(struct thread *t, int depth, struct walk *w)
     pass_on(t, depth, w);
 }
 
-/* With ipc_lock held: take sched_lock and walk from t. */
-static void refresh(struct thread *t)
+void pi_refresh_locked(struct thread *t)
 {
     struct walk w = { PI_BUDGET };
     spin_lock(&sched_lock);
     pi_update(t, 0, &w);
     spin_unlock(&sched_lock);
-}
-
-void pi_refresh_locked(struct thread *t)
-{
-    refresh(t);
 }
 
 /* --- calls ------------------------------------------------------------------ */
@@ -166,7 +160,7 @@ void pi_wait_begin_locked(struct pi_waiter *w, struct thread *owner)
     waiter_link(w, owner);
     w->t->pi_wait = w;
     if (w->t->prio > owner->prio)
-        refresh(owner);
+        pi_refresh_locked(owner);
 }
 
 void pi_wait_end_locked(struct pi_waiter *w)
@@ -177,7 +171,7 @@ void pi_wait_end_locked(struct pi_waiter *w)
         return;                     /* it exited; nothing to undo */
     waiter_unlink(w);
     if (owner->prio > owner->base_prio)
-        refresh(owner);
+        pi_refresh_locked(owner);
 }
 
 void pi_wait_move_locked(struct pi_waiter *w, struct thread *owner)
@@ -213,7 +207,7 @@ void pi_set_base(struct thread *t, unsigned prio)
         prio = PRIO_MAX;
     irqflags_t f = spin_lock_irqsave(&ipc_lock);
     t->base_prio = (uint8_t)prio;
-    refresh(t);
+    pi_refresh_locked(t);
     spin_unlock_irqrestore(&ipc_lock, f);
 }
 

@@ -765,6 +765,8 @@ static void lock_waiter(uint64_t a0, uint64_t a1)
 /* Low owner, medium hog, high waiter, one CPU. */
 UTEST(pi_futex_outruns_a_hog)
 {
+    struct mica_system_info before;
+    settle(&before, NULL);
     int cpu = test_cpu();
     static volatile uint32_t word;
     static struct locker o, w;
@@ -787,6 +789,7 @@ UTEST(pi_futex_outruns_a_hog)
     UEXPECT(o.done && o.result == 0 && word == 0);
     mica_handle_close(ot);
     mica_handle_close(wt);
+    expect_no_leak(&before);
 }
 
 /* Waiters lend until they stop waiting: interrupted, timed out, killed. */
