@@ -15,6 +15,12 @@
  * reply finds nothing and fails with ERR_NOT_FOUND; it can never reach a
  * later call, whose transaction id is new (ids are never reused).
  *
+ * A call lends its caller's priority (pi.h): while QUEUED it counts in
+ * its serve point's set (the port's, or the unbound endpoint's: sp_of),
+ * while SERVING it raises the thread that received it.  Every way a call
+ * ends goes through call_finish_locked, call_abandon or channel_reply,
+ * which take it off both.
+ *
  * Closing an endpoint (its last handle) settles everything touching it:
  * messages queued at it are destroyed (closing the handles inside) and
  * the calls among them fail with ERR_PEER_CLOSED, as do calls it received
@@ -100,9 +106,15 @@ static struct receiver **receivers_of(struct channel *ep)
     return ep->port ? &ep->port->receivers : &ep->receivers;
 }
 
+/* Where calls to ep wait and are served: its port's, or its own. */
+static struct serve_point *sp_of(struct channel *ep)
+{
+    return ep->port ? &ep->port->sp : &ep->sp;
+}
+
 static struct call **serving_of(struct channel *ep)
 {
-    return ep->port ? &ep->port->serving : &ep->serving;
+    return &sp_of(ep)->serving;
 }
 
 /* Wake the first thread waiting for messages at ep to look again. */
@@ -129,6 +141,8 @@ static void enqueue(struct channel *ep, struct msg *m)
         ep->head = m;
     ep->tail = m;
     ep->count++;
+    if (m->call)
+        pi_queue_locked(m->call, sp_of(ep));
     if (ep->port)
         port_endpoint_ready_locked(ep->port, ep);
     update_signals(ep);
@@ -145,6 +159,8 @@ static struct msg *dequeue(struct channel *ep)
         ep->tail = NULL;
     ep->count--;
     channel_gc_inflight_locked(m, -1);
+    if (m->call)
+        pi_unqueue_locked(m->call);
     if (ep->port) {                         /* to the back, or off */
         port_endpoint_unready_locked(ep->port, ep);
         port_endpoint_ready_locked(ep->port, ep);
@@ -163,6 +179,8 @@ static void requeue_front(struct channel *ep, struct msg *m)
     if (!ep->tail)
         ep->tail = m;
     ep->count++;
+    if (m->call)
+        pi_queue_locked(m->call, sp_of(ep));
     if (ep->port)
         port_endpoint_ready_locked(ep->port, ep);
     update_signals(ep);
@@ -172,8 +190,10 @@ static void requeue_front(struct channel *ep, struct msg *m)
 
 /* --- calls (ipc_lock held) ------------------------------------------------ */
 
-static void call_finish(struct call *c, int status)
+void call_finish_locked(struct call *c, int status)
 {
+    pi_unqueue_locked(c);
+    pi_unhold_locked(c);
     c->status = status;
     c->state = W_DONE;
     sched_wakeup(c->t, 0);
@@ -187,6 +207,15 @@ static void serving_link(struct call **head, struct call *c)
         (*head)->prev = c;
     *head = c;
     c->state = W_SERVING;
+}
+
+/* c is served at sp by thread `by`, which it raises (pi.h). */
+static void call_serve(struct serve_point *sp, struct call *c,
+                       struct thread *by)
+{
+    c->sp = sp;
+    serving_link(&sp->serving, c);
+    pi_hold_locked(c, by);
 }
 
 static void serving_unlink(struct call **head, struct call *c)
@@ -209,31 +238,35 @@ static void fail_serving(struct call **head, struct channel *server,
         if (c->server != server)
             continue;
         serving_unlink(head, c);
-        call_finish(c, status);
+        call_finish_locked(c, status);
     }
 }
 
-/* The receiver of c's request has it: it is served at ep from now on,
+/* Thread `by` received c's request: c is served at ep from now on,
  * unless an end closed while the request was in flight. */
-static void call_received(struct call *c, struct channel *ep)
+static void call_received(struct call *c, struct channel *ep,
+                          struct thread *by)
 {
     if (c->ep->closed)
-        call_finish(c, ERR_CANCELED);
+        call_finish_locked(c, ERR_CANCELED);
     else if (ep->closed || !ep->peer)
-        call_finish(c, ERR_PEER_CLOSED);
+        call_finish_locked(c, ERR_PEER_CLOSED);
     else
-        serving_link(serving_of(ep), c);
+        call_serve(sp_of(ep), c, by);
 }
 
-/* The caller gives up (deadline, kill): off every list. */
+/* The caller gives up (deadline, kill, interrupt): off every list, and
+ * whoever it raised drops back. */
 static void call_abandon(struct call *c)
 {
     if (c->state == W_QUEUED && c->msg) {
         c->msg->call = NULL;
         c->msg = NULL;
     } else if (c->state == W_SERVING) {
-        serving_unlink(serving_of(c->server), c);
+        serving_unlink(&c->sp->serving, c);
     }
+    pi_unqueue_locked(c);
+    pi_unhold_locked(c);
     c->state = W_DONE;
 }
 
@@ -314,7 +347,7 @@ static int send_direct(struct channel *ep, struct channel *peer,
     if (c) {
         attach_grants(c, d->objs, um->nhandles);
         c->server = peer;
-        call_received(c, peer);
+        call_received(c, peer, r->t);
     }
     r->status = 0;
     r->state = W_DONE;
@@ -496,9 +529,11 @@ int channel_call(struct channel *ep, const struct umsg *um,
     c.ngrants = 0;
     struct thread *to;
     irqflags_t f = spin_lock_irqsave(&ipc_lock);
+    pi_call_begin_locked(&c);
     err = send_locked(ep, um, &d, &c, &f, &to);
     if (!err)
         err = call_wait(&c, to, deadline, &f);
+    pi_call_end_locked(&c);
     spin_unlock_irqrestore(&ipc_lock, f);
     for (uint32_t i = 0; i < c.ngrants; i++) {
         grant_revoke(c.grants[i]);
@@ -520,7 +555,7 @@ int channel_reply(struct channel *ep, struct port *src_port, uint64_t txid,
     if (err)
         return err;
     irqflags_t f = spin_lock_irqsave(&ipc_lock);
-    struct call **head = src_port ? &src_port->serving : &ep->serving;
+    struct call **head = src_port ? &src_port->sp.serving : &ep->sp.serving;
     struct call *c = txid ? find_call(*head, txid) : NULL;
     if (!c) {
         spin_unlock_irqrestore(&ipc_lock, f);
@@ -550,6 +585,7 @@ int channel_reply(struct channel *ep, struct port *src_port, uint64_t txid,
     } else {
         c->status = 0;
     }
+    pi_unhold_locked(c);                    /* the server drops back */
     c->state = W_DONE;
     *wake = c->t;
     spin_unlock_irqrestore(&ipc_lock, f);
@@ -581,7 +617,7 @@ int channel_take_msg_locked(struct channel *ep, const struct ubuf *b,
     *f = spin_lock_irqsave(&ipc_lock);
     if (!err) {
         if (c)
-            call_received(c, ep);
+            call_received(c, ep, thread_current());
         return 0;
     }
     if (!ep->closed) {
@@ -594,7 +630,7 @@ int channel_take_msg_locked(struct channel *ep, const struct ubuf *b,
         return err;
     }
     if (c)
-        call_finish(c, ERR_PEER_CLOSED);
+        call_finish_locked(c, ERR_PEER_CLOSED);
     spin_unlock_irqrestore(&ipc_lock, *f);
     msg_destroy(m);
     *f = spin_lock_irqsave(&ipc_lock);
@@ -649,13 +685,25 @@ int channel_receive(struct channel *ep, const struct ubuf *b, bool nowait,
 
 /* --- binding and closing ------------------------------------------------------ */
 
+/* ep was bound or unbound: the calls queued at it now wait at its new
+ * serve point. */
+static void requeue_calls(struct channel *ep)
+{
+    for (struct msg *m = ep->head; m; m = m->next) {
+        if (m->call) {
+            pi_unqueue_locked(m->call);
+            pi_queue_locked(m->call, sp_of(ep));
+        }
+    }
+}
+
 int channel_bind(struct channel *ep, struct port *port, uint64_t key)
 {
     irqflags_t f = spin_lock_irqsave(&ipc_lock);
     int err = 0;
     if (ep->port)
         err = ERR_ALREADY_EXISTS;
-    else if (ep->serving || ep->receivers || port->closed || ep->closed)
+    else if (ep->sp.serving || ep->receivers || port->closed || ep->closed)
         err = ERR_BAD_STATE;
     if (!err) {
         object_ref(&port->obj);
@@ -663,6 +711,7 @@ int channel_bind(struct channel *ep, struct port *port, uint64_t key)
         ep->key = key;
         ep->bound_next = port->bound;
         port->bound = ep;
+        requeue_calls(ep);
         if (ep->head) {
             port_endpoint_ready_locked(port, ep);
             poke_receiver(ep);
@@ -677,6 +726,7 @@ void channel_unbind_locked(struct channel *ep)
     ep->port = NULL;
     ep->on_ready = false;
     ep->ready_next = ep->bound_next = NULL;
+    requeue_calls(ep);
 }
 
 /* The peer of a closing endpoint: calls from it fail, it sees the close. */
@@ -684,7 +734,7 @@ static void close_peer(struct channel *ep, struct channel *peer)
 {
     for (struct msg *m = peer->head; m; m = m->next) {
         if (m->call) {
-            call_finish(m->call, ERR_CANCELED);
+            call_finish_locked(m->call, ERR_CANCELED);
             m->call = NULL;
         }
     }
@@ -708,7 +758,7 @@ struct msg *channel_purge_locked(struct channel *ep, int status)
     for (struct msg *m = dead; m; m = m->next) {
         channel_gc_inflight_locked(m, -1);
         if (m->call) {
-            call_finish(m->call, status);
+            call_finish_locked(m->call, status);
             m->call = NULL;
         }
     }

@@ -3,9 +3,10 @@
  *
  * The only file that knows Linux numbers.  It handles just the calls
  * that are the same thing as a native primitive (DESIGN.md section 8):
- * thread-local storage, thread ids, futexes, yield, CPU affinity, exit,
- * clocks, sleep, anonymous private memory, an unmovable brk,
- * thread-shaped clone (the new thread keeps its creator's affinity), and
+ * thread-local storage, thread ids, futexes (priority-inheriting ones
+ * too), yield, CPU affinity, exit, clocks, sleep, anonymous private
+ * memory, an unmovable brk, thread-shaped clone (the new thread keeps
+ * its creator's affinity), and
  * for processes holding the log capability, write/writev on fds 1 and 2
  * and the terminal-size ioctl on them.  Everything else is -ENOSYS until
  * the personality server answers it.  Errors are Linux's negative errno.
@@ -31,8 +32,12 @@
 #define FUTEX_WAKE 1
 #define FUTEX_REQUEUE 3
 #define FUTEX_CMP_REQUEUE 4
+#define FUTEX_LOCK_PI 6
+#define FUTEX_UNLOCK_PI 7
+#define FUTEX_TRYLOCK_PI 8
 #define FUTEX_WAIT_BITSET 9
 #define FUTEX_WAKE_BITSET 10
+#define FUTEX_LOCK_PI2 13
 #define FUTEX_CMD_MASK 0x7f             /* drops PRIVATE and CLOCK_REALTIME */
 
 static int64_t err(int mica_status)
@@ -165,18 +170,34 @@ static int futex_key_of(uint64_t uaddr, bool private, struct futex_key *k,
     return r;
 }
 
-static int64_t futex_deadline(int cmd, uint64_t uts, uint64_t *deadline)
+static bool futex_is_pi(int cmd)
 {
-    *deadline = 0;
-    if ((cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET) || !uts)
-        return 0;
+    return cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2 ||
+           cmd == FUTEX_TRYLOCK_PI || cmd == FUTEX_UNLOCK_PI;
+}
+
+/* A user timespec, checked, in ns: 0 or -errno. */
+static int64_t timespec_in(uint64_t uts, uint64_t *ns)
+{
     int64_t ts[2];
     if (copy_from_user(ts, uts, sizeof(ts)))
         return -LX_EFAULT;
     if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
         return -LX_EINVAL;
-    *deadline = cmd == FUTEX_WAIT ? clock_ns() + timespec_ns(ts)
-                                  : timespec_ns(ts);
+    *ns = timespec_ns(ts);
+    return 0;
+}
+
+static int64_t futex_deadline(int cmd, uint64_t uts, uint64_t *deadline)
+{
+    *deadline = 0;
+    if ((cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET) || !uts)
+        return 0;
+    int64_t e = timespec_in(uts, deadline);
+    if (e)
+        return e;
+    if (cmd == FUTEX_WAIT)
+        *deadline += clock_ns();
     if (*deadline == 0)
         *deadline = 1;
     return 0;
@@ -196,11 +217,50 @@ static int futex_op(int cmd, const struct futex_key *k, uint64_t uaddr,
         return futex_wake(k, n, ~0u);
     case FUTEX_WAKE_BITSET:
         return futex_wake(k, n, (uint32_t)val3);
+
     default:                            /* REQUEUE, CMP_REQUEUE */
         return futex_requeue(k, uaddr, n, k2,
                              (int)MIN(val2, (uint64_t)INT32_MAX),
                              cmd == FUTEX_CMP_REQUEUE, (uint32_t)val3);
     }
+}
+
+/* The PI operations' own errors (futex.h), as Linux spells them. */
+static int64_t pi_errno(int r)
+{
+    switch (r) {
+    case ERR_BAD_STATE:     return -LX_EDEADLK;     /* owned, or a cycle */
+    case ERR_ACCESS_DENIED: return -LX_EPERM;       /* unlock: not ours */
+    case ERR_NOT_FOUND:     return -LX_ESRCH;       /* no such owner */
+    case ERR_SHOULD_WAIT:   return -LX_EAGAIN;      /* trylock: held */
+    case ERR_CANCELED:      return -LX_EINTR;
+    default:                return r < 0 ? err(r) : r;
+    }
+}
+
+/* FUTEX_LOCK_PI(2), whose timeout is absolute (every clock is the one
+ * boot clock), FUTEX_TRYLOCK_PI, FUTEX_UNLOCK_PI. */
+static int64_t lx_futex_pi(int cmd, uint64_t uaddr, bool private,
+                           uint64_t uts)
+{
+    uint64_t deadline = 0;
+    bool timed = cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2;
+    int64_t e = timed && uts ? timespec_in(uts, &deadline) : 0;
+    if (e)
+        return e;
+    if (timed && uts && deadline == 0)
+        deadline = 1;
+    struct futex_key k;
+    struct vmo *ref;
+    int r = futex_key_of(uaddr, private, &k, &ref);
+    if (!r && cmd == FUTEX_UNLOCK_PI)
+        r = futex_unlock_pi(&k, uaddr);
+    else if (!r)
+        r = futex_lock_pi(&k, uaddr, private, cmd == FUTEX_TRYLOCK_PI,
+                          deadline);
+    if (ref)
+        object_unref(&ref->obj);
+    return pi_errno(r);
 }
 
 static int64_t lx_futex(uint64_t uaddr, uint64_t op, uint64_t val,
@@ -211,7 +271,8 @@ static int64_t lx_futex(uint64_t uaddr, uint64_t op, uint64_t val,
     bool requeue = cmd == FUTEX_REQUEUE || cmd == FUTEX_CMP_REQUEUE;
     if (cmd != FUTEX_WAIT && cmd != FUTEX_WAKE && cmd != FUTEX_WAIT_BITSET &&
         cmd != FUTEX_WAKE_BITSET && !requeue)
-        return -LX_ENOSYS;
+        return futex_is_pi(cmd) ? lx_futex_pi(cmd, uaddr, private, uts)
+                                : -LX_ENOSYS;
     uint64_t deadline;
     int64_t e = futex_deadline(cmd, uts, &deadline);
     if (e)

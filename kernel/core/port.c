@@ -19,6 +19,7 @@
 #include "lib.h"
 #include "mica/errors.h"
 #include "observer.h"
+#include "panic.h"
 #include "port.h"
 #include "sched.h"
 
@@ -287,14 +288,12 @@ static void port_close(struct object *o)
         receiver_unlink(&p->receivers, r);
         receiver_done(r, ERR_CANCELED);
     }
-    for (struct call *c; (c = p->serving);) {
-        p->serving = c->next;
-        if (p->serving)
-            p->serving->prev = NULL;
+    for (struct call *c; (c = p->sp.serving);) {
+        p->sp.serving = c->next;
+        if (p->sp.serving)
+            p->sp.serving->prev = NULL;
         c->next = c->prev = NULL;
-        c->status = ERR_PEER_CLOSED;
-        c->state = W_DONE;
-        sched_wakeup(c->t, 0);
+        call_finish_locked(c, ERR_PEER_CLOSED);
     }
     unsigned unbound = 0;
     for (struct channel *ep; (ep = p->bound);) {
@@ -303,6 +302,7 @@ static void port_close(struct object *o)
         unbound++;
     }
     p->ready_head = p->ready_tail = NULL;
+    KASSERT(!p->sp.queued.bits);            /* went with the endpoints */
     port_sources_close_locked(p);           /* observers, timers let go */
     struct pkt *pkts = p->pkt_head;
     p->pkt_head = p->pkt_tail = NULL;

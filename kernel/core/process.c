@@ -130,6 +130,7 @@ int process_thread_create(struct process *p, const char *name,
         return err;
     }
     arch_thread_init_user(t, 0, 0, 0, 0);    /* killed before start: exits */
+    thread_tid_publish(t);
     *out = t;
     return 0;
 }
@@ -206,6 +207,7 @@ void process_thread_gone(struct thread *t)
 {
     struct process *p = t->proc;
     exception_thread_gone(t);
+    thread_tid_withdraw(t);
     irqflags_t f = spin_lock_irqsave(&p->obj.lock);
     struct thread **pp = &p->threads;
     while (*pp && *pp != t)

@@ -24,6 +24,11 @@
  * in which it blocks, so neither can fall between check and sleep.  A
  * parked thread (thread_control.c) is blocked but not in a system call:
  * only a kill or its resumption wakes it.
+ *
+ * Threads are queued, compared and preempted at their effective
+ * priority (thread.prio).  Priority inheritance (pi.c) decides it and
+ * changes it through sched_set_prio_locked, which moves a ready thread
+ * to its new list; the scheduler itself never looks at base_prio.
  */
 #include "arch.h"
 #include "clock.h"
@@ -453,21 +458,31 @@ int sched_set_affinity(struct thread *t, uint64_t mask)
     return 0;
 }
 
-void sched_set_priority(struct thread *t, unsigned prio)
+/* Make `cpu` reschedule at its next chance. */
+static void resched(int cpu)
 {
-    if (prio > PRIO_MAX)
-        prio = PRIO_MAX;
-    irqflags_t f = spin_lock_irqsave(&sched_lock);
-    t->base_prio = t->prio = (uint8_t)prio;
+    if (cpu == (int)this_cpu()->id)
+        sc_of(cpu)->need_resched = true;
+    else
+        arch_send_resched(cpu);
+}
+
+void sched_set_prio_locked(struct thread *t, unsigned prio)
+{
+    unsigned old = t->prio;
+    if (prio == old)
+        return;
+    t->prio = (uint8_t)prio;
     if (t->state == THREAD_READY) {
         struct runqueue *q = &sc_of(t->cpu)->rq;
         rq_remove(q, &t->rq);
-        rq_push_back(q, &t->rq, t->prio);
-        kick(t->cpu, t);
-    } else if (t->state == THREAD_RUNNING) {
-        sc_of(t->cpu)->need_resched = true;
+        rq_push_back(q, &t->rq, prio);
+        if (prio > old)
+            kick(t->cpu, t);
+    } else if (t->state == THREAD_RUNNING && prio < old && !t->idle &&
+               rq_top_prio(&sc_of(t->cpu)->rq) > (int)prio) {
+        resched(t->cpu);
     }
-    spin_unlock_irqrestore(&sched_lock, f);
 }
 
 /* waitq: lists under sched_lock */

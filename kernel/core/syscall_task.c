@@ -4,8 +4,9 @@
  * Rights: creating threads in a process, starting, killing, changing
  * priority, suspending, resuming and interrupting need RIGHT_MANAGE;
  * reading a process's memory or information, or a thread's registers,
- * needs RIGHT_READ, writing them RIGHT_WRITE.  A thread may not raise
- * any thread above its own base priority.
+ * needs RIGHT_READ, writing them RIGHT_WRITE; so does reading a thread's
+ * information.  A thread may not raise any thread above its own base
+ * priority; priority inheritance (pi.h) raises the effective one.
  */
 #include "clock.h"
 #include "lib.h"
@@ -14,6 +15,7 @@
 #include "mica/errors.h"
 #include "mica/rights.h"
 #include "percpu.h"
+#include "pi.h"
 #include "printf.h"
 #include "process.h"
 #include "sched.h"
@@ -294,9 +296,36 @@ int64_t sys_thread_set_priority(uint64_t h, uint64_t prio, uint64_t a2,
     int err = with_thread(h, RIGHT_MANAGE, &t);
     if (err)
         return err;
-    sched_set_priority(t, (unsigned)prio);
+    pi_set_base(t, (unsigned)prio);
     object_unref(&t->obj);
     return 0;
+}
+
+_Static_assert(THREAD_NEW == MICA_THREAD_STATE_NEW &&
+               THREAD_READY == MICA_THREAD_STATE_READY &&
+               THREAD_RUNNING == MICA_THREAD_STATE_RUNNING &&
+               THREAD_BLOCKED == MICA_THREAD_STATE_BLOCKED &&
+               THREAD_DEAD == MICA_THREAD_STATE_DEAD,
+               "thread states are reported as they are");
+
+/* What a thread is doing and at which priorities: for tools, and for
+ * the tests of priority inheritance. */
+int64_t sys_thread_info(uint64_t h, uint64_t uinfo, uint64_t a2, uint64_t a3,
+                        uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a2, a3, a4, a5);
+    struct thread *t;
+    int err = with_thread(h, RIGHT_READ, &t);
+    if (err)
+        return err;
+    irqflags_t f = spin_lock_irqsave(&sched_lock);
+    struct mica_thread_info info = {
+        .tid = t->tid, .state = t->state,
+        .base_priority = t->base_prio, .priority = t->prio,
+    };
+    spin_unlock_irqrestore(&sched_lock, f);
+    object_unref(&t->obj);
+    return copy_to_user(uinfo, &info, sizeof(info));
 }
 
 int64_t sys_thread_set_affinity(uint64_t h, uint64_t mask, uint64_t a2,

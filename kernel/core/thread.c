@@ -17,6 +17,7 @@
 #include "pmm.h"
 #include "printf.h"
 #include "physmem.h"
+#include "pi.h"
 #include "sched.h"
 #include "slab.h"
 #include "thread.h"
@@ -111,6 +112,47 @@ void thread_start(struct thread *t)
 {
     KASSERT(t->state == THREAD_NEW);
     sched_wakeup(t, 0);
+}
+
+/* User threads by id, for PI futexes, whose words name their owners by
+ * id.  A thread is listed from creation until the reaper has seen it
+ * dead, while it still holds its own reference, so a thread found here
+ * can always take another. */
+#define TID_BUCKETS 256
+static spinlock_t tid_lock = SPINLOCK_INIT;
+static struct thread *tid_table[TID_BUCKETS];
+
+void thread_tid_publish(struct thread *t)
+{
+    irqflags_t f = spin_lock_irqsave(&tid_lock);
+    struct thread **b = &tid_table[t->tid % TID_BUCKETS];
+    t->tid_next = *b;
+    *b = t;
+    spin_unlock_irqrestore(&tid_lock, f);
+}
+
+void thread_tid_withdraw(struct thread *t)
+{
+    irqflags_t f = spin_lock_irqsave(&tid_lock);
+    struct thread **pp = &tid_table[t->tid % TID_BUCKETS];
+    while (*pp && *pp != t)
+        pp = &(*pp)->tid_next;
+    if (*pp)
+        *pp = t->tid_next;
+    t->tid_next = NULL;
+    spin_unlock_irqrestore(&tid_lock, f);
+}
+
+struct thread *thread_by_tid(uint32_t tid)
+{
+    irqflags_t f = spin_lock_irqsave(&tid_lock);
+    struct thread *t = tid_table[tid % TID_BUCKETS];
+    while (t && t->tid != tid)
+        t = t->tid_next;
+    if (t)
+        object_ref(&t->obj);
+    spin_unlock_irqrestore(&tid_lock, f);
+    return t;
 }
 
 noreturn void thread_exit_current(void)
@@ -226,7 +268,8 @@ void thread_reaper_start(void)
 }
 
 /* A user thread's way out: clear and wake its Linux child-tid word (what
- * pthread_join waits on), then exit.  Interrupts are turned on for the
+ * pthread_join waits on), let go of what it served and owned (pi.h),
+ * then exit.  Interrupts are turned on for the
  * user access. */
 static noreturn void thread_exit_user(struct thread *t)
 {
@@ -236,6 +279,7 @@ static noreturn void thread_exit_user(struct thread *t)
         if (!copy_to_user(t->clear_child_tid, &zero, sizeof(zero)))
             linux_clear_child_tid_wake(t->proc->aspace, t->clear_child_tid);
     }
+    pi_thread_exit(t);                  /* lends and inherits no more */
     thread_exit_current();
 }
 

@@ -24,7 +24,8 @@ struct channel {
     struct msg *head, *tail;        /* messages to read here */
     uint32_t count;
     struct receiver *receivers;     /* threads blocked reading here */
-    struct call *serving;           /* calls received here, unbound */
+    struct serve_point sp;          /* calls queued and served here,
+                                       while unbound */
     struct port *port;              /* bound to (referenced) */
     uint64_t key;
     struct channel *ready_next;     /* on port->ready while it has messages */

@@ -4,10 +4,11 @@
  *
  * One lock, ipc_lock, guards every queue, waiter list and endpoint link
  * of the IPC objects, as sched_lock guards the run queues: it keeps the
- * death rules (docs/ipc.md) simple to get right.  Order: ipc_lock, then
- * an object's lock (signals), then sched_lock.  User memory is never
- * touched with ipc_lock held: a copy can fault, and resolving a fault
- * may wait for other CPUs.
+ * death rules (docs/ipc.md) simple to get right.  It also guards
+ * priority inheritance (pi.h), IPC's and PI futexes' alike.  Order: a
+ * futex bucket's lock, then ipc_lock, then an object's lock (signals),
+ * then sched_lock.  User memory is never touched with ipc_lock held: a
+ * copy can fault, and resolving a fault may wait for other CPUs.
  *
  * Waiting threads are described by records on their own kernel stacks:
  *
@@ -30,6 +31,7 @@
 
 #include "kmem.h"
 #include "object.h"
+#include "pi.h"
 #include "spinlock.h"
 #include "thread.h"
 
@@ -95,6 +97,12 @@ struct call {
     struct channel *ep;         /* the caller's endpoint */
     struct channel *server;     /* the endpoint it went to */
     struct msg *msg;            /* its request, while QUEUED */
+    /* priority inheritance (pi.h) */
+    struct serve_point *sp;     /* where it is queued or served */
+    struct thread *holder;      /* the thread serving it, if any */
+    struct call *hold_next, *hold_prev;     /* on holder->pi_held */
+    uint8_t q_prio;             /* counted in sp->queued, if q_counted */
+    bool q_counted;
     struct ubuf reply;
     uint64_t txid;
     uint32_t state;
@@ -103,6 +111,58 @@ struct call {
     uint32_t ngrants;
     struct grant *grants[MICA_MSG_MAX_HANDLES];     /* tied to this call */
 };
+
+/* --- priority inheritance for calls (pi.h), inline for the fast path:
+ * ipc_lock held. */
+
+/* The current thread, c->t, is blocked in call c ... */
+static inline void pi_call_begin_locked(struct call *c)
+{
+    c->holder = NULL;
+    c->q_counted = false;
+    c->t->pi_call = c;
+}
+
+/* ... no longer (c is off every list). */
+static inline void pi_call_end_locked(struct call *c)
+{
+    c->t->pi_call = NULL;
+}
+
+/* Thread t serves c, received through c->sp: it is lent c's caller's
+ * priority and that of the callers queued at c->sp. */
+static inline void pi_hold_locked(struct call *c, struct thread *t)
+{
+    c->holder = t;
+    c->hold_prev = NULL;
+    c->hold_next = t->pi_held;
+    if (t->pi_held)
+        t->pi_held->hold_prev = c;
+    t->pi_held = c;
+    if (c->t->prio > t->prio || (c->sp->queued.bits >> t->prio) > 1)
+        pi_refresh_locked(t);
+}
+
+/* ... no longer (answered, failed, abandoned); a no-op if not held. */
+static inline void pi_unhold_locked(struct call *c)
+{
+    struct thread *t = c->holder;
+    if (!t)
+        return;
+    if (c->hold_prev)
+        c->hold_prev->hold_next = c->hold_next;
+    else
+        t->pi_held = c->hold_next;
+    if (c->hold_next)
+        c->hold_next->hold_prev = c->hold_prev;
+    c->holder = NULL;
+    if (t->prio > t->base_prio)         /* else nothing lent counted */
+        pi_refresh_locked(t);
+}
+
+/* channel.c: end call c with `status` and wake its caller; c is off
+ * every list already (ipc_lock held). */
+void call_finish_locked(struct call *c, int status);
 
 /* msg.c: building, delivering and destroying messages. */
 

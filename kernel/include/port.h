@@ -31,7 +31,8 @@ struct port {
     struct channel *bound;          /* every bound endpoint */
     struct pkt *pkt_head, *pkt_tail;
     uint32_t npkts;
-    struct call *serving;           /* calls received here, reply pending */
+    struct serve_point sp;          /* calls queued at its endpoints, and
+                                       received here, reply pending */
     bool closed;                    /* its last handle is gone */
     struct kmem_account *acct;
     struct port_source *sources;    /* observers, timers (observer.h) */

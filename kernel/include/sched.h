@@ -125,8 +125,12 @@ void sched_kill_wake(struct thread *t);
  * ERR_INVALID_ARGS); a thread on another CPU moves at once. */
 int sched_set_affinity(struct thread *t, uint64_t mask);
 
-/* Change a thread's base priority. */
-void sched_set_priority(struct thread *t, unsigned prio);
+/* Give t the effective priority `prio` (sched_lock held; pi.c decides
+ * what it is): a READY thread moves to that list of its run queue and
+ * may preempt, a RUNNING one lowered below a thread waiting for its CPU
+ * gives way at the next chance, a blocked one keeps it for its wakeup.
+ * Base priorities change through pi_set_base (pi.h). */
+void sched_set_prio_locked(struct thread *t, unsigned prio);
 
 /* Arch hooks */
 void arch_context_switch(uintptr_t *prev_sp, uintptr_t next_sp);

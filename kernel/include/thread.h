@@ -31,6 +31,8 @@ struct process;
 struct handle_table;
 struct waitq;
 struct channel;
+struct call;
+struct pi_waiter;
 
 #define THREAD_NAME_MAX 32
 /* Kernel memory a user thread costs its process: object, stack, FPU. */
@@ -48,7 +50,9 @@ struct thread {
     enum thread_state state;
     struct rq_node rq;
     uint8_t base_prio;              /* as set */
-    uint8_t prio;                   /* effective (inheritance raises it) */
+    uint8_t prio;                   /* effective: base_prio raised by what
+                                       it is lent (pi.h; changed under
+                                       ipc_lock and sched_lock) */
     int cpu;                        /* CPU it runs or is queued on */
     uint64_t affinity;              /* allowed CPUs, bit per CPU */
     uint64_t slice_end;             /* ns: end of its time slice */
@@ -80,6 +84,13 @@ struct thread {
                                        handle count */
     bool exc_closed;                /* ended: no more binding */
 
+    /* priority inheritance (pi.c; under ipc_lock) */
+    struct call *pi_held;           /* calls it serves */
+    struct pi_waiter *pi_waiters;   /* blocked on PI futexes it owns */
+    struct call *pi_call;           /* the call it is blocked in */
+    struct pi_waiter *pi_wait;      /* the PI futex it is blocked on */
+    bool pi_exited;                 /* exiting: lent nothing any more */
+
     bool charged;                   /* THREAD_KMEM charged to its process */
     int exit_code;
     uint64_t clear_child_tid;       /* Linux: zeroed and woken at exit */
@@ -87,6 +98,7 @@ struct thread {
     void *kstack;                   /* KSTACK_SIZE bytes */
     struct arch_thread arch;
     struct thread *proc_next;       /* process's thread list */
+    struct thread *tid_next;        /* user threads by id (thread_by_tid) */
 };
 
 /* A kernel thread running fn(arg) at `prio`, not yet started. */
@@ -129,6 +141,13 @@ static inline struct thread *thread_current(void)
 {
     return this_cpu()->current;
 }
+
+/* User threads by id, kernel-wide: listed from creation until the
+ * reaper has seen them dead.  thread_by_tid returns a reference, or
+ * NULL. */
+void thread_tid_publish(struct thread *t);
+void thread_tid_withdraw(struct thread *t);
+struct thread *thread_by_tid(uint32_t tid);
 
 /* Mark a thread to die: a blocked thread is woken with ERR_CANCELED and
  * exits at its next return to user mode (or at once for kernel threads

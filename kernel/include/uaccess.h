@@ -42,6 +42,22 @@ static inline int copy_to_user(uint64_t udst, const void *src, size_t n)
     return arch_copy_user((void *)udst, src, n) ? ERR_FAULT : 0;
 }
 
+/* Arch: atomically replace the user word at uaddr with `new` if it
+ * holds `old`; *cur gets the value found.  0, or nonzero on a fault. */
+int arch_cmpxchg_user32(uint32_t *uaddr, uint32_t old, uint32_t new,
+                        uint32_t *cur);
+
+/* The same for an aligned user address: 0 (the exchange happened when
+ * *cur == old) or ERR_FAULT. */
+static inline int cmpxchg_user32(uint64_t uaddr, uint32_t old, uint32_t new,
+                                 uint32_t *cur)
+{
+    if ((uaddr & 3) || !user_range_ok(uaddr, 4))
+        return ERR_FAULT;
+    return arch_cmpxchg_user32((uint32_t *)uaddr, old, new, cur) ? ERR_FAULT
+                                                                 : 0;
+}
+
 /* Exception table: a faulting instruction and where to continue. */
 struct extable_entry {
     uint64_t insn, fixup;

@@ -54,6 +54,9 @@ host_ustack_SRCS := kernel/core/ustack.c kernel/core/elf.c
 # test_ustack starts elf-sample on a stack it built, in a child process.
 $(HOST_BUILD)/test_ustack: $(HOST_BUILD)/elf-sample
 
+HOST_TESTS += pi
+host_pi_SRCS := kernel/core/pi.c $(HOST_SUPPORT)
+
 HOST_TESTS += handle
 host_handle_SRCS := kernel/core/handle.c kernel/core/object.c kernel/core/kmem_account.c $(HOST_SUPPORT)
 

@@ -134,6 +134,9 @@ static inline int mica_exception_resume(mica_handle_t token)
 { return MICA_CALL(MICA_SYS_exception_resume, token, 0, 0, 0, 0, 0); }
 static inline int mica_exception_kill(mica_handle_t token)
 { return MICA_CALL(MICA_SYS_exception_kill, token, 0, 0, 0, 0, 0); }
+static inline int mica_thread_info(mica_handle_t t,
+                                   struct mica_thread_info *out)
+{ return MICA_CALL(MICA_SYS_thread_info, t, out, 0, 0, 0, 0); }
 static inline int mica_vmo_create(uint64_t size, mica_handle_t *out)
 { return MICA_CALL(MICA_SYS_vmo_create, size, out, 0, 0, 0, 0); }
 static inline int mica_vmo_read(mica_handle_t h, void *buf, uint64_t off,

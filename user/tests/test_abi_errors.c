@@ -654,6 +654,30 @@ UTEST(abi_thread_set_priority_errors)
     mica_handle_close(p);
 }
 
+UTEST(abi_thread_info_errors)
+{
+    mica_handle_t p, t, weak;
+    struct mica_thread_info i;
+    UASSERT(spawn(code_spin, sizeof(code_spin), &p, &t) == OK);
+    UEXPECT(mica_thread_info(stale_handle(), &i) == ERR_BAD_HANDLE);
+    UEXPECT(mica_thread_info(p, &i) == ERR_WRONG_TYPE);
+    weak = with_rights(t, RIGHT_MANAGE);
+    UEXPECT(mica_thread_info(weak, &i) == ERR_ACCESS_DENIED);
+    UEXPECT(mica_thread_info(t, KERNEL_PTR) == ERR_FAULT);
+    UEXPECT(mica_thread_info(t, UNMAPPED_PTR) == ERR_FAULT);
+    UEXPECT(mica_thread_set_priority(t, 9) == OK);
+    UEXPECT(mica_thread_info(t, &i) == OK);
+    UEXPECT(i.tid != 0 && i.base_priority == 9 && i.priority == 9 &&
+            i.state <= MICA_THREAD_STATE_BLOCKED);
+    mica_process_kill(p, 0);
+    mica_object_wait_one(p, SIGNAL_TERMINATED, 0, NULL);
+    UEXPECT(mica_thread_info(t, &i) == OK &&
+            i.state == MICA_THREAD_STATE_DEAD);
+    mica_handle_close(weak);
+    mica_handle_close(t);
+    mica_handle_close(p);
+}
+
 /* --- memory objects --------------------------------------------------- */
 
 UTEST(abi_vmo_create_errors)

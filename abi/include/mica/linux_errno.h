@@ -23,6 +23,7 @@
 #define LX_EINVAL  22
 #define LX_ENOTTY  25
 #define LX_ERANGE  34
+#define LX_EDEADLK 35
 #define LX_ENOSYS  38
 #define LX_ENOTSUP 95
 #define LX_ETIMEDOUT 110

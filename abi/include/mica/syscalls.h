@@ -49,6 +49,7 @@
     X(thread_set_exception_channel, 0x102c)    \
     X(exception_resume,            0x102d)     \
     X(exception_kill,              0x102e)     \
+    X(thread_info,                 0x102f)     \
     X(vmo_create,                  0x1030)     \
     X(vmo_read,                    0x1031)     \
     X(vmo_write,                   0x1032)     \
@@ -131,6 +132,19 @@ struct mica_process_info {
     uint32_t threads;
     uint64_t kmem_used;     /* bytes of kernel memory charged */
 };
+
+/* thread_info results */
+struct mica_thread_info {
+    uint32_t tid;
+    uint32_t state;         /* MICA_THREAD_STATE_* */
+    uint32_t base_priority; /* as set by thread_set_priority */
+    uint32_t priority;      /* effective: the base raised by inheritance */
+};
+#define MICA_THREAD_STATE_NEW     0     /* not started */
+#define MICA_THREAD_STATE_READY   1     /* waiting for a CPU */
+#define MICA_THREAD_STATE_RUNNING 2
+#define MICA_THREAD_STATE_BLOCKED 3     /* waiting, or parked */
+#define MICA_THREAD_STATE_DEAD    4
 
 /* system_info results: what the kernel has, for tests and monitors */
 struct mica_system_info {
