@@ -49,21 +49,40 @@ static int buf_in(uint64_t ubuf, struct ubuf *b)
     return 0;
 }
 
+/* The out fields of struct mica_msg_buf, packet excepted. */
+struct msgbuf_out {
+    uint32_t actual_bytes, actual_handles;
+    uint64_t key, txid;
+    uint32_t kind;
+    int32_t reply_status;
+};
+_Static_assert(sizeof(struct msgbuf_out) ==
+               offsetof(struct mica_msg_buf, packet) - MSGBUF_OUT &&
+               offsetof(struct mica_msg_buf, key) - MSGBUF_OUT ==
+               offsetof(struct msgbuf_out, key) &&
+               offsetof(struct mica_msg_buf, kind) - MSGBUF_OUT ==
+               offsetof(struct msgbuf_out, kind),
+               "struct msgbuf_out mirrors struct mica_msg_buf");
+
+/* Only what the receive filled: a message's results, and the packet
+ * after them for a packet. */
 static int buf_out(uint64_t ubuf, const struct recv_out *o, int reply_status)
 {
-    struct mica_msg_buf mb = {
+    struct msgbuf_out mb = {
         .actual_bytes = o->actual_bytes,
         .actual_handles = o->actual_handles,
         .key = o->key,
         .txid = o->txid,
         .kind = o->kind,
         .reply_status = reply_status,
-        .packet = o->pkt,
     };
-    size_t end = o->kind == MICA_RECV_PACKET
-                     ? sizeof(mb) : offsetof(struct mica_msg_buf, packet);
-    return copy_to_user(ubuf + MSGBUF_OUT, (char *)&mb + MSGBUF_OUT,
-                        end - MSGBUF_OUT);
+    if (copy_to_user(ubuf + MSGBUF_OUT, &mb, sizeof(mb)))
+        return ERR_FAULT;
+    if (o->kind == MICA_RECV_PACKET &&
+        copy_to_user(ubuf + offsetof(struct mica_msg_buf, packet), &o->pkt,
+                     sizeof(o->pkt)))
+        return ERR_FAULT;
+    return 0;
 }
 
 /* The status of a receive, once its results are written. */
