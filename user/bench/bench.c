@@ -440,6 +440,103 @@ static void bench_ipc(void)
     bench_port_wait_wake();
 }
 
+/* --- interrupts ------------------------------------------------------------------ */
+
+/* From an interrupt to the driver thread running in user space: a
+ * driver thread (above the sender's priority) waits on an MSI interrupt
+ * object; the sender reads the TSC and raises the MSI's vector on its
+ * own CPU (a self-IPI through the local APIC, which init may map with the
+ * root resource), and the driver reads the TSC as soon as its wait
+ * returns.  The figure covers the interrupt entry, the line's protocol,
+ * waking the driver, the preemption and the switch, and the way out of
+ * interrupt_wait to user space. */
+#define LAPIC_PAGE 0xfee00000ull
+static volatile uint64_t irq_t0;
+static volatile int irq_done;
+
+static void irq_driver(uint64_t h, uint64_t a1)
+{
+    (void)a1;
+    uint64_t last = 0, seq;
+    for (int i = -WARMUP; i < ITERS; i++) {
+        if (mica_interrupt_wait((mica_handle_t)h, last, 0, &seq))
+            break;
+        uint64_t t1 = tsc();
+        if (i >= 0)
+            samples[i] = t1 - irq_t0;
+        mica_interrupt_ack((mica_handle_t)h, seq);
+        last = seq;
+        irq_done = i + WARMUP + 1;
+    }
+    mica_thread_exit();
+}
+
+/* The sender, below the driver's priority: each interrupt preempts it. */
+static void irq_sender(uint64_t icr_addr, uint64_t vector)
+{
+    volatile uint32_t *icr = (volatile uint32_t *)icr_addr;
+    for (int n = 1; n <= ITERS + WARMUP; n++) {
+        irq_t0 = tsc();
+        *icr = (1u << 18) | (uint32_t)vector;   /* self, fixed delivery */
+        while (irq_done < n)
+            mica_thread_yield();
+    }
+    mica_thread_exit();
+}
+
+static void bench_irq_to_user(void)
+{
+    mica_handle_t root = mica_resource_handle(), h = 0, v = 0, driver;
+    uint64_t addr = 0;
+    struct mica_irq_info info;
+    struct mica_thread_info ti;
+    int err = root ? OK : ERR_BAD_HANDLE;
+    if (!err)
+        err = mica_interrupt_create(root, MICA_IRQ_MSI_NUMBER, MICA_IRQ_MSI,
+                                    &h, NULL);
+    if (!err)
+        err = mica_interrupt_info(h, &info);
+    if (!err)
+        err = mica_vmo_create_physical(root, LAPIC_PAGE, 4096,
+                                       MICA_CACHE_UNCACHED, &v);
+    if (!err)
+        err = mica_vm_map(mica_process_self(), v, 0, 4096,
+                          MICA_VM_READ | MICA_VM_WRITE, &addr);
+    irq_done = 0;
+    if (!err)
+        err = start_native(mica_process_self(), irq_driver, 0, 1, h, 0);
+    driver = last_thread;
+    last_thread = 0;                    /* start_native keeps only one */
+    if (!err)
+        err = mica_thread_info(driver, &ti);
+    if (!err && ti.base_priority == 0)
+        err = ERR_BAD_STATE;            /* no room below the driver */
+    if (!err)
+        err = start_native(mica_process_self(), irq_sender, 1, 1,
+                           addr + 0x300, info.msi_data);
+    if (!err)
+        err = mica_thread_set_priority(last_thread, ti.base_priority - 1);
+    if (err) {
+        printf("bench: irq_to_user failed: %s\n", mica_status_str(err));
+        if (last_thread)
+            mica_thread_kill(last_thread);
+    } else {
+        wait_last();
+        mica_object_wait_one(driver, SIGNAL_TERMINATED, 0, NULL);
+        report("irq_to_user", median(samples, ITERS));
+    }
+    if (driver) {
+        mica_thread_kill(driver);
+        mica_handle_close(driver);
+    }
+    if (addr)
+        mica_vm_unmap(mica_process_self(), addr, 4096);
+    if (v)
+        mica_handle_close(v);
+    if (h)
+        mica_handle_close(h);
+}
+
 int bench_run(const char *sel)
 {
     (void)sel;
@@ -452,6 +549,7 @@ int bench_run(const char *sel)
     bench_thread_switch();
     bench_futex();
     bench_ipc();
+    bench_irq_to_user();
     fflush(stdout);
     return 0;
 }
