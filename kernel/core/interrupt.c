@@ -19,7 +19,7 @@
 #include "ipc.h"
 #include "lib.h"
 #include "mica/errors.h"
-#include "printf.h"
+#include "process.h"
 #include "signal_wait.h"
 
 static struct interrupt *of_sink(const struct irq_sink *s)
@@ -27,10 +27,12 @@ static struct interrupt *of_sink(const struct irq_sink *s)
     return container_of(s, struct interrupt, sink);
 }
 
+/* who: a process's name, a whole NUL-terminated array of that size. */
 static void set_holder(struct interrupt *in, const char *who)
 {
+    _Static_assert(INTERRUPT_HOLDER_MAX == PROCESS_NAME_MAX, "names");
     if (who)
-        ksnprintf(in->holder, sizeof(in->holder), "%s", who);
+        memcpy(in->holder, who, sizeof(in->holder));
 }
 
 /* --- the port binding (ipc_lock held) ------------------------------------------ */

@@ -30,6 +30,12 @@ static void set_mask(struct irq_line *l, bool masked)
         l->ops->unmask(l);
 }
 
+static void arm(struct irq_line *l, uint64_t deadline)
+{
+    l->timer_at = deadline;
+    l->ops->arm(l, deadline);
+}
+
 void irq_line_init(struct irq_line *l, enum irq_trigger trigger,
                    const struct irq_line_ops *ops)
 {
@@ -48,7 +54,8 @@ static void start_service(struct irq_line *l, uint64_t now)
     l->owing = l->nsinks;
     if (l->trigger == IRQ_LEVEL)
         set_mask(l, true);
-    l->ops->arm(l, now + IRQ_LATE_NS);
+    if (!l->timer_at)
+        arm(l, now + IRQ_LATE_NS);      /* else it fires and re-arms */
     for (struct irq_sink *s = l->sinks; s; s = s->next) {
         s->seq = l->seq;
         s->owes = true;
@@ -74,7 +81,6 @@ static void end_service(struct irq_line *l, uint64_t now)
     clear_owed(l);
     l->state = IRQ_IDLE;
     l->backoff = 0;
-    l->ops->arm(l, 0);
     if (l->trigger == IRQ_LEVEL) {
         set_mask(l, false);
     } else if (l->edge_pending) {
@@ -96,14 +102,13 @@ static void all_naked(struct irq_line *l, uint64_t now)
     set_mask(l, true);
     l->state = IRQ_BACKOFF;
     l->kick_at = now + l->backoff;
-    l->ops->arm(l, l->kick_at);
+    arm(l, l->kick_at);
 }
 
 /* The back-off is over: unmask, and replay an edge kept from before. */
 static void kick(struct irq_line *l, uint64_t now)
 {
     l->state = IRQ_IDLE;
-    l->ops->arm(l, 0);
     set_mask(l, false);
     if (l->trigger == IRQ_EDGE && l->edge_pending) {
         l->edge_pending = false;
@@ -162,7 +167,7 @@ void irq_sink_detach(struct irq_sink *s, uint64_t now)
         l->state = IRQ_IDLE;
         l->edge_pending = false;
         l->backoff = 0;
-        l->ops->arm(l, 0);
+        arm(l, 0);
     }
 }
 
@@ -222,10 +227,17 @@ int irq_sink_nak(struct irq_sink *s, uint64_t seq, uint64_t now)
 
 void irq_line_timer(struct irq_line *l, uint64_t now)
 {
+    if (!l->timer_at || now < l->timer_at)
+        return;                         /* disarmed or moved meanwhile */
+    l->timer_at = 0;
     switch (l->state) {
     case IRQ_IN_SERVICE:
-        if (l->late_reported || now - l->service_start < IRQ_LATE_NS)
+        if (l->late_reported)
             return;
+        if (now - l->service_start < IRQ_LATE_NS) {
+            arm(l, l->service_start + IRQ_LATE_NS);     /* a later service */
+            return;
+        }
         l->late_reported = true;
         l->count.late++;
         for (struct irq_sink *s = l->sinks; s; s = s->next)
@@ -235,8 +247,10 @@ void irq_line_timer(struct irq_line *l, uint64_t now)
     case IRQ_BACKOFF:
         if (now >= l->kick_at)
             kick(l, now);
+        else
+            arm(l, l->kick_at);
         return;
     case IRQ_IDLE:
-        return;
+        return;                         /* stays disarmed until a service */
     }
 }

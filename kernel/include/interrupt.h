@@ -14,7 +14,7 @@
  *
  * The object names its holder in reports by the program name of the
  * last process that waited on it or answered through it (at first, its
- * creator).  When its last handle closes it leaves the line, NAKing any
+ * creator): `holder` and `who` below are a process's name array.  When its last handle closes it leaves the line, NAKing any
  * answer it owed, and its waiters get ERR_CANCELED.
  */
 #ifndef MICA_INTERRUPT_H

@@ -29,7 +29,10 @@
  * This file knows nothing of locks, threads or hardware: the caller holds
  * the line's lock around every call, and the line acts on the world only
  * through its ops (mask, unmask, notify and release a sink, report,
- * arm its one timer).  So the protocol is tested on the host against a fake
+ * arm its one timer).  The late check does not re-arm the timer for each
+ * service: one armed for an earlier service fires, finds the service
+ * under way younger than IRQ_LATE_NS and re-arms for its deadline, so a
+ * busy line costs no timer work per interrupt.  So the protocol is tested on the host against a fake
  * interrupt controller (tests/host/test_irq_line.c).
  */
 #ifndef MICA_IRQ_LINE_H
@@ -100,6 +103,7 @@ struct irq_line {
     uint64_t service_start;     /* ns */
     uint64_t backoff;           /* ns until the next kick; 0: none yet */
     uint64_t kick_at;           /* in back-off: when to unmask (ns) */
+    uint64_t timer_at;          /* the timer's deadline; 0: not armed */
     struct irq_counters count;
 };
 

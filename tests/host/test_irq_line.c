@@ -150,7 +150,12 @@ static void test_edge_basic_and_replay(void **st)
     assert_int_equal(F.line.state, IRQ_IDLE);
     assert_int_equal(F.line.count.raised, 2);
     assert_int_equal(F.line.count.acked, 2);
-    assert_int_equal(F.timer, 0);
+    /* one timer served both services; firing on an idle line it only
+     * disarms */
+    assert_int_equal(F.timer, 1 + IRQ_LATE_NS);
+    irq_line_timer(&F.line, F.timer);
+    assert_int_equal(F.line.count.late, 0);
+    assert_int_equal(F.line.timer_at, 0);
 }
 
 static void test_level_masked_in_service(void **st)
@@ -335,12 +340,31 @@ static void test_late_reported_once(void **st)
     /* a late answer is still an answer */
     F.asserted = false;
     assert_int_equal(irq_sink_ack(&F.sinks[1], 1, 3 * IRQ_LATE_NS), 0);
-    assert_int_equal(F.timer, 0);
+    assert_int_equal(F.line.timer_at, 0);
     /* a stale timer in a later service does nothing */
     F.asserted = true;
     settle_level(4 * IRQ_LATE_NS);
     irq_line_timer(&F.line, 4 * IRQ_LATE_NS + 10);
     assert_int_equal(F.line.count.late, 1);
+}
+
+/* A timer armed for one service finds a younger one in service: it
+ * waits for that one's own deadline. */
+static void test_late_timer_rearms_for_a_later_service(void **st)
+{
+    (void)st;
+    setup(IRQ_EDGE);
+    irq_sink_attach(&F.line, &F.sinks[0]);
+    edge(0);
+    irq_sink_ack(&F.sinks[0], 1, 10);
+    edge(IRQ_LATE_NS / 2);              /* service 2, half a second on */
+    assert_int_equal(F.timer, IRQ_LATE_NS);     /* still service 1's */
+    irq_line_timer(&F.line, IRQ_LATE_NS);
+    assert_int_equal(F.line.count.late, 0);
+    assert_int_equal(F.timer, IRQ_LATE_NS / 2 + IRQ_LATE_NS);
+    irq_line_timer(&F.line, F.timer);
+    assert_int_equal(F.line.count.late, 1);
+    assert_int_equal(F.late[0], 1);
 }
 
 static void test_spurious_without_sinks(void **st)
@@ -386,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_attach_during_service_is_pending),
         cmocka_unit_test(test_late_reported_once),
         cmocka_unit_test(test_spurious_without_sinks),
+        cmocka_unit_test(test_late_timer_rearms_for_a_later_service),
         cmocka_unit_test(test_edge_kept_through_backoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -513,7 +513,8 @@ UTEST(interrupt_shared_line)
     UEXPECT(mica_interrupt_nak(other, s) == OK);
     after = info_of(mine);
     UEXPECT(after.unhandled - before.unhandled == 1);
-    UEXPECT(after.state == 2);
+    UEXPECT(after.state != 1);      /* backing off (or kicked already, if
+                                       this thread was slow for 10 ms) */
     for (int i = 0; i < 500 && info_of(mine).state == 2; i++)
         mica_nanosleep(now_ns() + 2000000);
     UEXPECT(info_of(mine).state == 0);          /* the kick came */
