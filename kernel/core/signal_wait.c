@@ -4,6 +4,16 @@
  * A change of signals also fires the object's one-shot observers
  * (observer.c), in the same hold of the object's lock: observed_lock
  * takes ipc_lock first when the object has any, as the lock order wants.
+ *
+ * Who is woken: a thread waiting on one object sleeps on one of
+ * SIGNAL_BUCKETS queues, chosen by the object's address, so a change
+ * wakes only the waiters of objects that hash alike, not every waiter
+ * in the system.  It queues while holding the object's lock, and the
+ * change is made under that lock too, so after the change the waker
+ * sees the waiter on the queue (it may look at the queue without the
+ * scheduler's lock: an empty queue has nobody of this object).  Threads
+ * waiting on many objects (wait_many) share one queue and a generation
+ * number instead, woken by every change while any of them waits.
  */
 #include "clock.h"
 #include "mica/errors.h"
@@ -11,19 +21,32 @@
 #include "signal_wait.h"
 #include "waitq.h"
 
-static struct waitq signal_waiters = WAITQ_INIT;
+#define SIGNAL_BUCKETS 64
+static struct waitq one_waiters[SIGNAL_BUCKETS];
+static struct waitq signal_waiters = WAITQ_INIT;    /* wait_many */
 static uint64_t signal_gen;         /* bumped before every wake */
 static spinlock_t wait_gate = SPINLOCK_INIT;
 
-/* A many-object waiter compares the generation under wait_gate and then
- * queues; passing through the gate after the bump orders this wake after
- * any such waiter has queued. */
-static void wake_all(void)
+static struct waitq *bucket(const struct object *o)
 {
+    uintptr_t a = (uintptr_t)o;
+    return &one_waiters[(a >> 6 ^ a >> 12) % SIGNAL_BUCKETS];
+}
+
+/* o's signals changed (its lock released since). */
+static void wake_waiters(struct object *o)
+{
+    struct waitq *wq = bucket(o);
+    if (__atomic_load_n(&wq->head, __ATOMIC_ACQUIRE))
+        waitq_wake(wq, -1, 0);
+    /* A many-object waiter compares the generation under wait_gate and
+     * then queues; passing through the gate after the bump orders this
+     * look at the queue after any such waiter has queued. */
     __atomic_add_fetch(&signal_gen, 1, __ATOMIC_SEQ_CST);
     irqflags_t f = spin_lock_irqsave(&wait_gate);
     spin_unlock_irqrestore(&wait_gate, f);
-    waitq_wake(&signal_waiters, -1, 0);
+    if (__atomic_load_n(&signal_waiters.head, __ATOMIC_ACQUIRE))
+        waitq_wake(&signal_waiters, -1, 0);
 }
 
 /* Clear then set, fire the observers the result satisfies, and wake the
@@ -37,7 +60,7 @@ static void signal_update(struct object *o, mica_signals_t clear,
     o->signals = now;
     observed_unlock(o, &g, now);
     if (kick || now != old)
-        wake_all();
+        wake_waiters(o);
 }
 
 void object_signal(struct object *o, mica_signals_t clear, mica_signals_t set)
@@ -79,7 +102,7 @@ int object_wait_signals_while(struct object *o, mica_signals_t want,
             spin_unlock_irqrestore(&o->lock, f);
             return ERR_TIMED_OUT;
         }
-        int r = waitq_wait(&signal_waiters, &o->lock, f, deadline);
+        int r = waitq_wait(bucket(o), &o->lock, f, deadline);
         if (r) {                /* timed out, killed or interrupted */
             if (observed)
                 *observed = __atomic_load_n(&o->signals, __ATOMIC_RELAXED);

@@ -5,8 +5,9 @@
  * which wakes the threads waiting on signals and fires the object's
  * one-shot observers (observer.h); a woken waiter re-checks its own
  * condition.  Waiters queue while holding the object's lock, so no
- * change can slip between their check and their sleep.  One queue
- * serves all objects for now (waking everyone who waits on anything).
+ * change can slip between their check and their sleep.  Waiters on one
+ * object sleep on a queue chosen by the object's address (shared with
+ * the objects that hash alike); waiters on many share one more.
  * object_signal may take ipc_lock (when the object has observers and
  * the caller does not hold it): call it with no object lock or
  * sched_lock held.
