@@ -25,6 +25,7 @@
 static struct waitq one_waiters[SIGNAL_BUCKETS];
 static struct waitq signal_waiters = WAITQ_INIT;    /* wait_many */
 static uint64_t signal_gen;         /* bumped before every wake */
+static uint32_t many_waiting;       /* threads inside object_wait_many */
 static spinlock_t wait_gate = SPINLOCK_INIT;
 
 static struct waitq *bucket(const struct object *o)
@@ -39,10 +40,15 @@ static void wake_waiters(struct object *o)
     struct waitq *wq = bucket(o);
     if (__atomic_load_n(&wq->head, __ATOMIC_ACQUIRE))
         waitq_wake(wq, -1, 0);
-    /* A many-object waiter compares the generation under wait_gate and
-     * then queues; passing through the gate after the bump orders this
-     * look at the queue after any such waiter has queued. */
+    /* A many-object waiter counts itself in many_waiting before it reads
+     * the generation: if we see nobody counted after our bump, any waiter
+     * still to come reads the new generation, and with it the change.
+     * Otherwise: it compares the generation under wait_gate and then
+     * queues; passing through the gate after the bump orders our look at
+     * the queue after any such waiter has queued. */
     __atomic_add_fetch(&signal_gen, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&many_waiting, __ATOMIC_SEQ_CST) == 0)
+        return;
     irqflags_t f = spin_lock_irqsave(&wait_gate);
     spin_unlock_irqrestore(&wait_gate, f);
     if (__atomic_load_n(&signal_waiters.head, __ATOMIC_ACQUIRE))
@@ -126,7 +132,7 @@ static int wait_after(uint64_t gen, uint64_t deadline)
     return waitq_wait(&signal_waiters, &wait_gate, f, deadline);
 }
 
-int object_wait_many(struct object *const *objs, const mica_signals_t *want,
+static int wait_many(struct object *const *objs, const mica_signals_t *want,
                      mica_signals_t *seen, unsigned n, uint64_t deadline,
                      bool (*still)(unsigned i, void *ctx), void *ctx)
 {
@@ -147,4 +153,14 @@ int object_wait_many(struct object *const *objs, const mica_signals_t *want,
         if (r)                  /* timed out, killed or interrupted */
             return r;
     }
+}
+
+int object_wait_many(struct object *const *objs, const mica_signals_t *want,
+                     mica_signals_t *seen, unsigned n, uint64_t deadline,
+                     bool (*still)(unsigned i, void *ctx), void *ctx)
+{
+    __atomic_add_fetch(&many_waiting, 1, __ATOMIC_SEQ_CST);
+    int r = wait_many(objs, want, seen, n, deadline, still, ctx);
+    __atomic_sub_fetch(&many_waiting, 1, __ATOMIC_SEQ_CST);
+    return r;
 }
