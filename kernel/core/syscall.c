@@ -26,16 +26,6 @@
 #include "syscall_impl.h"
 #include "uaccess.h"
 
-struct handle_table *my_handles(void)
-{
-    return thread_current()->handles;
-}
-
-int get(mica_handle_t h, uint32_t type, mica_rights_t need, struct object **o)
-{
-    return handle_get(my_handles(), h, type, need, o);
-}
-
 int give(struct object *o, mica_rights_t rights, uint64_t uout)
 {
     mica_handle_t h;
@@ -308,6 +298,10 @@ int syscall_dispatch(struct trap_frame *tf)
     me->interrupt_pending = false;      /* used up by this call */
     tf->rax = (uint64_t)r;
     arch_irq_disable();
-    user_return_work(tf);
+    /* what user_return_work looks at, checked here first: usually
+     * nothing is to be done */
+    struct sched_cpu *sc = this_cpu()->sched;
+    if (me->kill_pending || me->suspend_count || (sc && sc->need_resched))
+        user_return_work(tf);
     return arch_frame_needs_iret(tf);
 }

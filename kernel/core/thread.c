@@ -283,6 +283,8 @@ static noreturn void thread_exit_user(struct thread *t)
     thread_exit_current();
 }
 
+/* syscall_dispatch checks the same conditions before calling this:
+ * keep the two in step. */
 void user_return_work(struct trap_frame *tf)
 {
     (void)tf;

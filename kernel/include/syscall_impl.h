@@ -12,6 +12,7 @@
 #define MICA_SYSCALL_IMPL_H
 
 #include "handle.h"
+#include "thread.h"
 #include "mica/syscalls.h"
 #include "object.h"
 
@@ -25,10 +26,17 @@ MICA_SYSCALLS(SYSCALL_DECL)
 #undef SYSCALL_DECL
 
 /* The calling thread's handle table. */
-struct handle_table *my_handles(void);
+static inline struct handle_table *my_handles(void)
+{
+    return thread_current()->handles;
+}
 
 /* handle_get on the caller's table (a new reference on success). */
-int get(mica_handle_t h, uint32_t type, mica_rights_t need, struct object **o);
+static inline int get(mica_handle_t h, uint32_t type, mica_rights_t need,
+                      struct object **o)
+{
+    return handle_get_rights(my_handles(), h, type, need, o, NULL);
+}
 
 /* Install o (consuming the caller's reference) with `rights` and write the
  * handle to the user's *uout; on failure nothing is left behind. */
