@@ -70,8 +70,13 @@ HOST_TESTS += manifest
 host_manifest_SRCS := user/lib/manifest.c
 host_manifest_CFLAGS := -Iuser/lib
 
+HOST_TESTS += pci
+host_pci_SRCS := user/servers/pci/enum.c user/servers/pci/msi.c \
+                 user/servers/pci/policy.c user/servers/pci/list.c
+host_pci_CFLAGS := -Iuser/servers/pci -Iuser/lib
+
 define host_test_rule
-$(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h user/lib/*.h)
+$(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h user/lib/*.h user/servers/*/*.h)
 	@mkdir -p $$(@D)
 	$$(HOST_CC) $$(HOST_CFLAGS) $$(host_$(1)_CFLAGS) -o $$@ tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(HOST_LDLIBS)
 endef
