@@ -471,6 +471,12 @@ UTEST(pci_config_space_rules)
     struct mica_msg_buf b = { .bytes = &r, .bytes_cap = sizeof(r) };
     UEXPECT(mica_channel_call(ahci, &small, &b, now_ns() + BOUND) == OK &&
             r.status == ERR_INVALID_ARGS);
+    /* a request written, not called, is dropped unanswered */
+    q.op = PCI_OP_IRQ;
+    q.arg = PCI_IRQ_MSI;
+    UEXPECT(mica_channel_write(ahci, &q, sizeof(q), NULL, 0) == OK);
+    UEXPECT(pci_config_read(ahci, 0, i.msi_cap + 2, 2, &v) == OK &&
+            !(v & 1));                      /* MSI not turned on */
     UASSERT(mica_event_create(0, &h) == OK);
     struct mica_msg with = { &q, &h, sizeof(q), 1 };
     q.op = PCI_OP_INFO;

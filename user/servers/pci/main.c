@@ -69,8 +69,7 @@ int main(void)
     unsigned missed;
     unsigned n = pci_enumerate(&pci_cam, funcs, PCI_MAX_FUNCS, &missed);
     list(funcs, n, missed);
-    if ((err = mica_ready()) == OK)
-        err = pci_serve(&pci_cam, funcs, n);
+    err = pci_serve(&pci_cam, funcs, n);
     printf("pci: stopped: %s\n", mica_status_str(err));
     return 1;
 }

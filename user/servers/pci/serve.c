@@ -1,13 +1,15 @@
 /*
  * serve.c - the pci server's protocol loop (pci_proto.h, serve.h).
  *
- * One thread, one port.  The startup channel is bound with key 0: each
+ * One thread, one port.  The startup channel is bound with key 0 before
+ * the server says it is ready, so no connection can come unseen: each
  * message on it after the first is a new connection from init, one
  * `pci=SELECTOR` token and the server's end of a channel.  A connection
  * is bound with its slot's number (1..) as key, and an observer for
  * its peer's closing reports on the port with CLOSED_KEY added, so a
  * gone client's slot is freed.  Each request is answered at once: no
- * state survives between calls except what the device keeps.
+ * state survives between calls except what the device keeps.  A message
+ * that is not a call is dropped unread: nobody waits for its answer.
  */
 #include <stdio.h>
 #include <string.h>
@@ -92,6 +94,11 @@ static void answer(mica_handle_t port, const struct client *c,
     struct pci_request q;
     mica_handle_t h = 0;
     memset(&r, 0, sizeof(r));
+    if (!in->txid) {                    /* not a call: nobody to answer */
+        for (uint32_t i = 0; i < in->actual_handles; i++)
+            mica_handle_close(in->handles[i]);
+        return;
+    }
     if (in->actual_bytes != sizeof(q) || in->actual_handles) {
         for (uint32_t i = 0; i < in->actual_handles; i++)
             mica_handle_close(in->handles[i]);
@@ -101,9 +108,7 @@ static void answer(mica_handle_t port, const struct client *c,
         r.status = handle(c, &q, &r, &h);
     }
     struct mica_msg m = { &r, h ? &h : NULL, sizeof(r), h ? 1 : 0 };
-    if (in->txid && mica_reply_receive(port, in->txid, &m, NULL, 0) == OK)
-        return;
-    if (h)
+    if (mica_reply_receive(port, in->txid, &m, NULL, 0) != OK && h)
         mica_handle_close(h);           /* not delivered */
 }
 
@@ -177,6 +182,8 @@ int pci_serve(const struct pci_config *config, struct pci_func *f,
     int err = mica_port_create(0, &port);
     if (!err)
         err = mica_channel_bind(mica_startup_handle(), port, 0);
+    if (!err)
+        err = mica_ready();
     while (!err) {
         struct mica_msg_buf in = {
             .bytes = bytes, .bytes_cap = MICA_MSG_MAX_BYTES, .handles = hs,

@@ -6,9 +6,9 @@
 
 #include "enum.h"
 
-/* Serve connections (pci_proto.h) for the n functions found, reading
- * new ones from the startup channel; returns only on an error of the
- * port. */
+/* Say ready, then serve connections (pci_proto.h) for the n functions
+ * found, reading new ones from the startup channel; returns only on an
+ * error of the port. */
 int pci_serve(const struct pci_config *cfg, struct pci_func *funcs,
               unsigned n);
 
