@@ -42,7 +42,7 @@ struct pci_selector {
 
 struct manifest_cap {
     enum manifest_cap_kind kind;
-    char token[MANIFEST_TOKEN_MAX];     /* as written: its name for the program */
+    char token[MANIFEST_TOKEN_MAX];     /* as written: the program's name */
     uint64_t base, size;                /* ioport, mmio, resource */
     uint32_t res_kind;                  /* resource: MICA_RESOURCE_* */
     uint32_t irq_number, irq_options;   /* irq: interrupt_create's arguments */

@@ -23,11 +23,11 @@
 #include "service.h"
 #include "spawn.h"
 
-/* A resource of `kind` for exactly [base, base + size), then the object. */
-static int carve(mica_handle_t res, uint32_t kind, uint64_t base,
-                 uint64_t size, mica_handle_t *r)
+/* A resource of `kind` over exactly the token's range. */
+static int carve(mica_handle_t res, uint32_t kind,
+                 const struct manifest_cap *c, mica_handle_t *r)
 {
-    return mica_resource_create(res, kind, base, size, r);
+    return mica_resource_create(res, kind, c->base, c->size, r);
 }
 
 static int make_irq(mica_handle_t res, const struct manifest_cap *c,
@@ -37,7 +37,8 @@ static int make_irq(mica_handle_t res, const struct manifest_cap *c,
     if (c->irq_options == MICA_IRQ_ISA)
         return mica_interrupt_create(res, c->irq_number, MICA_IRQ_ISA, out,
                                      NULL);
-    int err = carve(res, MICA_RESOURCE_IRQ, c->irq_number, 1, &r);
+    int err = mica_resource_create(res, MICA_RESOURCE_IRQ, c->irq_number, 1,
+                                   &r);
     if (err)
         return err;
     err = mica_interrupt_create(r, c->irq_number, c->irq_options, out, NULL);
@@ -52,13 +53,13 @@ static int make_cap(mica_handle_t res, const struct manifest_cap *c,
     int err;
     switch (c->kind) {
     case CAP_IOPORT:
-        if ((err = carve(res, MICA_RESOURCE_IOPORT, c->base, c->size, &r)))
+        if ((err = carve(res, MICA_RESOURCE_IOPORT, c, &r)))
             return err;
         err = mica_ioport_create(r, (uint32_t)c->base, (uint32_t)c->size,
                                  out);
         break;
     case CAP_MMIO:
-        if ((err = carve(res, MICA_RESOURCE_MMIO, c->base, c->size, &r)))
+        if ((err = carve(res, MICA_RESOURCE_MMIO, c, &r)))
             return err;
         err = mica_vmo_create_physical(r, c->base, c->size,
                                        MICA_CACHE_UNCACHED, out);
@@ -66,7 +67,7 @@ static int make_cap(mica_handle_t res, const struct manifest_cap *c,
     case CAP_IRQ:
         return make_irq(res, c, out);
     case CAP_RESOURCE:
-        return carve(res, c->res_kind, c->base, c->size, out);
+        return carve(res, c->res_kind, c, out);
     case CAP_PCI:
         return pci ? service_connect(pci, c->token, out) : ERR_NOT_FOUND;
     default:

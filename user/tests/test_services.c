@@ -130,7 +130,7 @@ static void print_counts(const char *what, const struct mica_system_info *i)
            (unsigned long long)i->live_ports);
 }
 
-/* --- the probe ------------------------------------------------------------------ */
+/* --- the probe -------------------------------------------------------- */
 
 static struct manifest m;
 
@@ -294,7 +294,7 @@ UTEST(probes_come_and_go_without_leaks)
     UEXPECT(same_counts(&before, &after));
 }
 
-/* --- the pci server ------------------------------------------------------------- */
+/* --- the pci server --------------------------------------------------- */
 
 static struct manifest pm;
 static struct service pci;

@@ -35,7 +35,8 @@ int pci_describe(const struct pci_info *i, char *buf, size_t len)
     if (i->irq_pin)
         snprintf(irq, sizeof(irq), ", pin %c line %u", 'A' + i->irq_pin - 1,
                  i->irq_line);
-    return snprintf(buf, len, "%02x:%02x.%x %04x:%04x [%04x] %s%srev %02x%s%s%s",
+    return snprintf(buf, len,
+                    "%02x:%02x.%x %04x:%04x [%04x] %s%srev %02x%s%s%s",
                     i->bus, i->dev, i->fn, i->vendor, i->device,
                     (unsigned)(i->class_code >> 8), name, *name ? ", " : "",
                     i->revision, irq, (i->flags & PCI_HAS_MSI) ? ", MSI" : "",

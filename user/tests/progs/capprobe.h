@@ -11,7 +11,7 @@
 
 /* One capability as the probe found it. */
 struct probe_cap {
-    int32_t kind_ok;        /* OK: the handle is an object of the token's kind */
+    int32_t kind_ok;        /* OK: an object of the token's kind */
     int32_t use;            /* OK: it works as the token says */
     int32_t outside;        /* the status of a use just outside its range */
     uint32_t pad;
