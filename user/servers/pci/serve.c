@@ -127,12 +127,15 @@ static void new_client(mica_handle_t port, const struct mica_msg_buf *in)
                 strlen(tok) + 1 == in->actual_bytes &&
                 manifest_cap_parse(tok, &cap, err, sizeof(err)) == 0 &&
                 cap.kind == CAP_PCI;
-    if (!good || slot == MAX_CLIENTS ||
-        mica_channel_bind(hs[0], port, slot + 1) != OK ||
-        mica_object_wait_async(hs[0], port, CLOSED_KEY + slot,
-                               SIGNAL_PEER_CLOSED, 0) != OK) {
-        printf("pci: connection refused (%s)\n",
-               !good ? "not a pci= connection" : "no room");
+    const char *why = !good                  ? "not a pci= connection"
+                      : slot == MAX_CLIENTS  ? "no room"
+                      : mica_channel_bind(hs[0], port, slot + 1) ? "bind"
+                      : mica_object_wait_async(hs[0], port, CLOSED_KEY + slot,
+                                               SIGNAL_PEER_CLOSED, 0)
+                          ? "observer"
+                          : NULL;
+    if (why) {
+        printf("pci: connection refused (%s)\n", why);
         for (uint32_t i = 0; i < in->actual_handles; i++)
             mica_handle_close(hs[i]);
         return;
