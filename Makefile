@@ -86,11 +86,13 @@ $(KERNEL_ELF): $(KOBJS) $(BUILD)/ksyms1.S.o
 $(KERNEL_BIN): $(KERNEL_ELF)
 	$(OBJCOPY) -O binary $< $@
 
-# The bootfs: a cpio (newc) archive of everything init will start.
-$(BOOTFS): user/manifest $(SUITES)
-	@rm -rf $(BUILD)/bootfs && mkdir -p $(BUILD)/bootfs/tests
+# The bootfs: a cpio (newc) archive of everything init will start: the
+# manifest, the servers, drivers and programs (bin/) and the suites.
+$(BOOTFS): user/manifest $(SUITES) $(UPROGS)
+	@rm -rf $(BUILD)/bootfs && mkdir -p $(BUILD)/bootfs/tests $(BUILD)/bootfs/bin
 	cp user/manifest $(BUILD)/bootfs/manifest
 	for f in $(SUITES); do strip -o $(BUILD)/bootfs/tests/$${f##*/} $$f; done
+	for f in $(UPROGS); do strip -o $(BUILD)/bootfs/bin/$${f##*/} $$f; done
 	cd $(BUILD)/bootfs && find . -mindepth 1 | LC_ALL=C sort | \
 	    cpio --quiet -o -H newc > ../bootfs.cpio
 
@@ -130,9 +132,9 @@ HARNESS := $(PYTHON) tools/harness.py --qemu $(QEMU) --accel $(ACCEL)
 
 qemu-test: all
 	$(HARNESS) boot smp1 --smp 1 --timeout 300 --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS) --append "test=all"
-	$(HARNESS) boot smp4 --smp 4 --timeout 480 --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS) --append "test=all"
+	$(HARNESS) boot smp4 --smp 4 --timeout 600 --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS) --append "test=all"
 	$(MAKE) --no-print-directory $(ISO)
-	$(HARNESS) boot iso --smp 2 --timeout 300 --iso $(ISO)
+	$(HARNESS) boot iso --smp 2 --timeout 600 --iso $(ISO)
 
 harness-test: all
 	$(HARNESS) selftest --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS)

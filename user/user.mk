@@ -4,7 +4,10 @@
 # plus the runtime in user/lib.  init also goes to the kernel as its own
 # boot module; everything else goes into the bootfs.  Each file in
 # user/tests is a test suite of its own: a program tests/NAME in the
-# bootfs, which init starts in its own process.
+# bootfs, which init starts in its own process.  Each folder of
+# user/servers and user/drivers is one program, bin/NAME in the bootfs,
+# which init starts when the manifest says so; so is each file of
+# user/tests/progs (programs the suites start, not suites themselves).
 
 UCC       := musl-gcc
 UCFLAGS   := -std=gnu11 -O2 -g -static -Wall -Wextra -Werror \
@@ -16,6 +19,11 @@ UBUILD    := $(BUILD)/user
 ULOADER_SRCS := user/lib/spawn.c user/lib/bootfs.c kernel/core/elf.c \
                 kernel/core/ustack.c
 ULOADER_FLAGS := -DMICA_USER -Ikernel/include
+# what programs started from the manifest use: their capabilities, and
+# the pci protocol's client side
+USVC_SRCS := user/lib/caps.c user/lib/manifest.c user/lib/pci_client.c
+# what starts such programs (init, and the suites standing in for it)
+USTART_SRCS := $(USVC_SRCS) user/lib/service.c
 
 # The allocator replaces musl's malloc in every program.  Its objects are
 # linked as objects, not from an archive, so that the linker never takes
@@ -32,17 +40,19 @@ $(UBUILD)/malloc/%.o: $(MALLOC_DIR)/%.c $(MALLOC_HDRS) user/lib/mica.h
 	$(Q)$(UCC) $(UCFLAGS) -DMICA_MALLOC_OVERRIDE -c $< -o $@
 
 UHDRS     := $(wildcard user/lib/*.h user/init/*.h user/bench/*.h \
+                        user/tests/progs/*.h \
                         abi/include/mica/*.h kernel/include/elf.h \
                         kernel/include/ustack.h)
 
 INIT_SRCS := $(wildcard user/init/*.c) $(wildcard user/bench/*.c)
 INIT_ELF  := $(UBUILD)/init
 
-$(INIT_ELF): $(INIT_SRCS) $(ULIB_SRCS) $(ULOADER_SRCS) $(UMALLOC_OBJS) $(UHDRS)
+$(INIT_ELF): $(INIT_SRCS) $(ULIB_SRCS) $(ULOADER_SRCS) $(USTART_SRCS) \
+             $(UMALLOC_OBJS) $(UHDRS)
 	@mkdir -p $(@D)
 	@echo "  UCC   $@"
 	$(Q)$(UCC) $(UCFLAGS) $(ULOADER_FLAGS) -Iuser/init -o $@ $(INIT_SRCS) \
-	    $(ULIB_SRCS) $(ULOADER_SRCS) $(UMALLOC_OBJS)
+	    $(ULIB_SRCS) $(ULOADER_SRCS) $(USTART_SRCS) $(UMALLOC_OBJS)
 
 # Test suites: one program per file of user/tests.
 SUITES := $(patsubst user/tests/%.c,$(UBUILD)/tests/%,$(wildcard user/tests/*.c))
@@ -50,8 +60,31 @@ SUITES := $(patsubst user/tests/%.c,$(UBUILD)/tests/%,$(wildcard user/tests/*.c)
 UTEST_SRCS := user/lib/utest_main.c user/lib/testchild.c
 
 $(UBUILD)/tests/%: user/tests/%.c $(UTEST_SRCS) $(ULIB_SRCS) \
-                   $(ULOADER_SRCS) $(UMALLOC_OBJS) $(UHDRS)
+                   $(ULOADER_SRCS) $(USTART_SRCS) $(UMALLOC_OBJS) $(UHDRS)
 	@mkdir -p $(@D)
 	@echo "  UCC   $@"
 	$(Q)$(UCC) $(UCFLAGS) $(ULOADER_FLAGS) -o $@ $< $(UTEST_SRCS) \
-	    $(ULIB_SRCS) $(ULOADER_SRCS) $(UMALLOC_OBJS)
+	    $(ULIB_SRCS) $(ULOADER_SRCS) $(USTART_SRCS) $(UMALLOC_OBJS)
+
+# Servers and drivers: one program per folder, from all its sources.
+define uprog_dir
+$(UBUILD)/bin/$(notdir $(1)): $(wildcard $(1)/*.c $(1)/*.h) $(USVC_SRCS) \
+                              user/lib/mica.c $(UMALLOC_OBJS) $(UHDRS)
+	@mkdir -p $$(@D)
+	@echo "  UCC   $$@"
+	$$(Q)$$(UCC) $$(UCFLAGS) -I$(1) -o $$@ $(wildcard $(1)/*.c) \
+	    $(USVC_SRCS) user/lib/mica.c $(UMALLOC_OBJS)
+endef
+UPROG_DIRS := $(patsubst %/,%,$(wildcard user/servers/*/ user/drivers/*/))
+$(foreach d,$(UPROG_DIRS),$(eval $(call uprog_dir,$(d))))
+
+# Programs for the suites: one per file.
+$(UBUILD)/bin/%: user/tests/progs/%.c $(USVC_SRCS) user/lib/mica.c \
+                 $(UMALLOC_OBJS) $(UHDRS)
+	@mkdir -p $(@D)
+	@echo "  UCC   $@"
+	$(Q)$(UCC) $(UCFLAGS) -o $@ $< $(USVC_SRCS) user/lib/mica.c \
+	    $(UMALLOC_OBJS)
+
+UPROGS := $(addprefix $(UBUILD)/bin/,$(notdir $(UPROG_DIRS)) \
+            $(patsubst user/tests/progs/%.c,%,$(wildcard user/tests/progs/*.c)))

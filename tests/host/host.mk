@@ -3,7 +3,9 @@
 # Each test is tests/host/test_NAME.c, linked with the kernel sources named
 # in host_NAME_SRCS, built by the host compiler with ASan and UBSan and run
 # with cmocka.  Add a test by appending NAME to HOST_TESTS and defining
-# host_NAME_SRCS.  Sources are compiled with -DMICA_HOST_TEST.
+# host_NAME_SRCS (and, for sources outside the kernel, any include
+# directories they need in host_NAME_CFLAGS).  Sources are compiled with
+# -DMICA_HOST_TEST.
 
 HOST_CC     ?= gcc
 HOST_BUILD  := build/host
@@ -63,10 +65,20 @@ host_handle_SRCS := kernel/core/handle.c kernel/core/object.c kernel/core/kmem_a
 HOST_TESTS += irq_line
 host_irq_line_SRCS := kernel/core/irq_line.c
 
+# user-space libraries that make no system calls
+HOST_TESTS += manifest
+host_manifest_SRCS := user/lib/manifest.c
+host_manifest_CFLAGS := -Iuser/lib
+
+HOST_TESTS += pci
+host_pci_SRCS := user/servers/pci/enum.c user/servers/pci/msi.c \
+                 user/servers/pci/policy.c user/servers/pci/list.c
+host_pci_CFLAGS := -Iuser/servers/pci -Iuser/lib
+
 define host_test_rule
-$(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h)
+$(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h user/lib/*.h user/servers/*/*.h)
 	@mkdir -p $$(@D)
-	$$(HOST_CC) $$(HOST_CFLAGS) -o $$@ tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(HOST_LDLIBS)
+	$$(HOST_CC) $$(HOST_CFLAGS) $$(host_$(1)_CFLAGS) -o $$@ tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(HOST_LDLIBS)
 endef
 $(foreach t,$(HOST_TESTS),$(eval $(call host_test_rule,$(t))))
 

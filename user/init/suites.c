@@ -13,6 +13,7 @@
 
 #include "bootfs.h"
 #include "mica.h"
+#include "service.h"
 #include "spawn.h"
 #include "suites.h"
 
@@ -25,24 +26,39 @@ static const char *suite_name(const char *path)
     return strncmp(path, "tests/", 6) == 0 && path[6] ? path + 6 : NULL;
 }
 
-static int map_bootfs(const void **base, size_t *len)
-{
-    mica_handle_t h = mica_startup_handle();
-    uint64_t size, addr = 0;
-    int err = mica_vmo_get_size(h, &size);
-    if (!err)
-        err = mica_vm_map(mica_process_self(), h, 0, size, MICA_VM_READ,
-                          &addr);
-    *base = (const void *)addr;
-    *len = size;
-    return err;
-}
-
-/* Suites that test device capabilities get a copy of the root resource;
- * the others get none. */
+/* Suites that test device capabilities, or start programs with them,
+ * get a copy of the root resource; the others get none. */
 static bool needs_resource(const char *name)
 {
-    return strcmp(name, "test_devices") == 0;
+    return strcmp(name, "test_devices") == 0 ||
+           strcmp(name, "test_services") == 0;
+}
+
+/* Suites that start programs of the bootfs get it, read-only, as the
+ * capability `bootfs` (caps.h) on a startup channel; the others get no
+ * startup handle. */
+static bool needs_bootfs(const char *name)
+{
+    return strcmp(name, "test_services") == 0;
+}
+
+static mica_handle_t startup_for(const char *name)
+{
+    mica_handle_t ch[2], fs;
+    const char *tokens[] = { "bootfs" };
+    if (!needs_bootfs(name) || mica_channel_create(0, ch) != OK)
+        return 0;
+    int err = mica_handle_duplicate(mica_startup_handle(),
+                                    RIGHTS_BASIC | RIGHT_READ | RIGHT_MAP,
+                                    &fs);
+    if (!err && (err = service_send_caps(ch[0], tokens, &fs, 1)))
+        mica_handle_close(fs);
+    mica_handle_close(ch[0]);
+    if (err) {
+        mica_handle_close(ch[1]);
+        return 0;
+    }
+    return ch[1];
 }
 
 /* Run one suite; 0 passed, 1 failed, 2 nothing selected in it. */
@@ -62,7 +78,8 @@ static int run_one(const struct bootfs_entry *e, const char *name,
         mica_handle_duplicate(mica_resource_handle(), RIGHT_SAME_RIGHTS,
                               &res) != OK)
         res = 0;
-    int err = mica_spawn(e->data, e->size, name, argv, 0, res, &p, &why);
+    int err = mica_spawn(e->data, e->size, name, argv, startup_for(name), res,
+                         MICA_SPAWN_LOG, &p, &why);
     if (err) {
         printf("    # %s: cannot start: %s (%s)\n", name,
                mica_status_str(err), why);
@@ -84,14 +101,10 @@ static int run_one(const struct bootfs_entry *e, const char *name,
     return info.exit_code == 2 ? 2 : info.exit_code != 0;
 }
 
-int suites_run(const char *sel)
+int suites_run(const void *fs, size_t len, const char *sel)
 {
-    const void *fs;
-    size_t len;
     struct bootfs_entry e;
     int total = 0, num = 0, failed = 0, ran = 0;
-    if (map_bootfs(&fs, &len))
-        return -1;
     for (long pos = 0; (pos = bootfs_next(fs, len, pos, &e)) > 0;)
         total += suite_name(e.name) != NULL && e.size > 0;
     if (total == 0)

@@ -59,39 +59,44 @@ static int map_stack(mica_handle_t p, const char *const argv[],
     return err;
 }
 
-/* Give the child a handle to itself and its startup handle. */
+/* Move h into the child, or close it: the caller loses it either way. */
+static int give(mica_handle_t h, mica_handle_t p, mica_handle_t *in)
+{
+    *in = 0;
+    if (!h)
+        return 0;
+    int err = mica_handle_transfer(h, p, RIGHT_SAME_RIGHTS, in);
+    if (err)
+        mica_handle_close(h);
+    return err;
+}
+
+/* Give the child its startup handle, its resource (both consumed on
+ * every path) and a handle to itself. */
 static int give_handles(mica_handle_t p, mica_handle_t startup,
                         mica_handle_t resource, mica_handle_t *self_in,
                         mica_handle_t *start_in, mica_handle_t *res_in)
 {
+    int err = give(startup, p, start_in);
+    int err2 = give(resource, p, res_in);
     mica_handle_t dup;
-    int err = mica_handle_duplicate(p, RIGHT_SAME_RIGHTS, &dup);
-    if (err)
+    *self_in = 0;
+    if (err || (err = err2))
         return err;
-    if ((err = mica_handle_transfer(dup, p, RIGHT_SAME_RIGHTS, self_in))) {
-        mica_handle_close(dup);
+    if ((err = mica_handle_duplicate(p, RIGHT_SAME_RIGHTS, &dup)))
         return err;
-    }
-    *start_in = 0;
-    *res_in = 0;
-    if (startup)
-        err = mica_handle_transfer(startup, p, RIGHT_SAME_RIGHTS, start_in);
-    if (!err && resource)
-        err = mica_handle_transfer(resource, p, RIGHT_SAME_RIGHTS, res_in);
-    return err;
+    return give(dup, p, self_in);
 }
 
 static int setup(mica_handle_t p, const uint8_t *file,
                  const struct elf_image *img, const char *const argv[],
                  mica_handle_t startup, mica_handle_t resource, uint64_t *sp)
 {
-    int err = 0;
+    mica_handle_t self_in, start_in, res_in;
+    int err = give_handles(p, startup, resource, &self_in, &start_in,
+                           &res_in);
     for (unsigned i = 0; i < img->nsegs && !err; i++)
         err = load_segment(p, file, &img->seg[i]);
-    mica_handle_t self_in = 0, start_in = 0, res_in = 0;
-    if (!err)
-        err = give_handles(p, startup, resource, &self_in, &start_in,
-                           &res_in);
     uint64_t auxv[] = {
         AT_PHDR, img->phdr_vaddr, AT_PHENT, img->phentsize,
         AT_PHNUM, img->phnum, AT_PAGESZ, 4096, AT_ENTRY, img->entry,
@@ -104,24 +109,36 @@ static int setup(mica_handle_t p, const uint8_t *file,
     return err;
 }
 
+static int create(const char *name, uint32_t flags, mica_handle_t *p)
+{
+    size_t nlen = strlen(name) > 31 ? 31 : strlen(name);
+    if (flags & ~MICA_SPAWN_LOG)
+        return ERR_INVALID_ARGS;
+    return mica_process_create_flags(name, nlen, p,
+                                     (flags & MICA_SPAWN_LOG)
+                                         ? MICA_PROCESS_LOG : 0);
+}
+
 int mica_spawn(const void *image, size_t len, const char *name,
                const char *const argv[], mica_handle_t startup,
-               mica_handle_t resource, mica_handle_t *proc, const char **why)
+               mica_handle_t resource, uint32_t flags, mica_handle_t *proc,
+               const char **why)
 {
     struct elf_image img;
     const char *reason = "ok";
+    mica_handle_t p, t;
     int err = elf_parse(image, len, USER_LIMIT, &img, &reason);
     if (why)
         *why = reason;
-    if (err)
+    if (!err)
+        err = create(name, flags, &p);
+    if (err) {
+        if (startup)
+            mica_handle_close(startup);
+        if (resource)
+            mica_handle_close(resource);
         return err;
-    mica_handle_t p, t;
-    size_t nlen = strlen(name) > 31 ? 31 : strlen(name);
-    if ((err = mica_process_create_flags(name, nlen, &p, MICA_PROCESS_LOG)) ==
-        ERR_ACCESS_DENIED)
-        err = mica_process_create(name, nlen, &p);  /* we cannot log either */
-    if (err)
-        return err;
+    }
     uint64_t sp = 0;
     err = setup(p, image, &img, argv, startup, resource, &sp);
     if (!err)

@@ -7,7 +7,8 @@
  * initial stack (ustack.c) and starts the first thread.  The child gets
  * a handle to itself (AT_MICA_PROCESS) and, when given, one startup
  * handle (AT_MICA_STARTUP) and one resource (AT_MICA_RESOURCE), both
- * moved from the caller.
+ * moved from the caller; with none given, the child's entry is 0, so a
+ * program holds a resource only if its creator meant it to.
  */
 #ifndef MICA_USER_SPAWN_H
 #define MICA_USER_SPAWN_H
@@ -16,10 +17,16 @@
 
 #include "mica.h"
 
+/* mica_spawn flags */
+#define MICA_SPAWN_LOG (1u << 0)    /* the child may write the kernel log */
+
 /* 0 and *proc (basic, read, write, manage) or a Mica status; *why gets a
- * reason when the image is refused. */
+ * reason when the image is refused.  `startup` and `resource` are
+ * consumed whatever the outcome.  MICA_SPAWN_LOG passes on the log
+ * capability, which the caller must hold (else ERR_ACCESS_DENIED). */
 int mica_spawn(const void *image, size_t len, const char *name,
                const char *const argv[], mica_handle_t startup,
-               mica_handle_t resource, mica_handle_t *proc, const char **why);
+               mica_handle_t resource, uint32_t flags, mica_handle_t *proc,
+               const char **why);
 
 #endif

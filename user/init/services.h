@@ -1,0 +1,22 @@
+/*
+ * services.h - init starting and watching the programs of the boot
+ * manifest.
+ */
+#ifndef MICA_INIT_SERVICES_H
+#define MICA_INIT_SERVICES_H
+
+#include <stddef.h>
+
+/* Start every program of the bootfs's manifest (fs, len: the mapped
+ * bootfs), each ready before the next; returns the number of problems
+ * (a bad or missing manifest, which starts nothing, counts one; so does
+ * each program that could not start or did not get ready). */
+int services_start(const void *fs, size_t len);
+
+/* The number of started programs that have ended since, each reported. */
+int services_check(void);
+
+/* Report each program as it ends; never returns. */
+void services_watch(void);
+
+#endif
