@@ -25,6 +25,11 @@
  * parked thread (thread_control.c) is blocked but not in a system call:
  * only a kill or its resumption wakes it.
  *
+ * A running thread with a budget may hold a preemption off for a
+ * while (critical.c): schedule_locked asks crit_defer_locked before it
+ * preempts, never before a yield, a block or an exit, and the slice it
+ * extends ends when the budget does, so the slice timer enforces it.
+ *
  * Threads are queued, compared and preempted at their effective
  * priority (thread.prio).  Priority inheritance (pi.c) decides it and
  * changes it through sched_set_prio_locked, which moves a ready thread
@@ -32,6 +37,7 @@
  */
 #include "arch.h"
 #include "clock.h"
+#include "critical.h"
 #include "ktimer.h"
 #include "lib.h"
 #include "log.h"
@@ -197,22 +203,30 @@ static void program_timer(struct sched_cpu *sc, struct thread *next,
     arch_timer_oneshot(when);
 }
 
-/* With sched_lock held and interrupts off: switch to the best thread. */
-static void schedule_locked(void)
+/* With sched_lock held and interrupts off: switch to the best thread.
+ * `preempt`: the current thread did not ask to give up the CPU (its
+ * slice ended, a more urgent thread is ready, its priority fell), so a
+ * critical section may hold the switch off (critical.h); otherwise it
+ * yields, blocks or exits, and any preemption it held off has
+ * happened. */
+static void schedule_locked(bool preempt)
 {
     struct percpu *c = this_cpu();
     struct sched_cpu *sc = c->sched;
     struct thread *prev = c->current;
     uint64_t now = clock_ns();
     sc->need_resched = false;
+    if (__builtin_expect(prev->crit_deadline != 0, 0) && !preempt)
+        crit_end_locked(prev);
     if (prev->state == THREAD_RUNNING && !prev->idle &&
         !(prev->affinity & (1ull << c->id))) {
         enqueue(prev, choose_cpu(prev), false);     /* must move */
         kick(prev->cpu, prev);
     } else if (prev->state == THREAD_RUNNING && !prev->idle) {
         int top = rq_top_prio(&sc->rq);
-        if (top < prev->prio || (top == prev->prio &&
-                                 now < prev->slice_end)) {
+        if (top < prev->prio ||
+            (top == prev->prio && now < prev->slice_end) ||
+            (preempt && prev->crit && crit_defer_locked(prev, top, now))) {
             program_timer(sc, prev, now);
             return;                     /* keep running */
         }
@@ -226,6 +240,8 @@ static void schedule_locked(void)
     program_timer(sc, next, now);
     if (next == prev)
         return;
+    if (__builtin_expect(prev->crit_deadline != 0, 0))
+        crit_end_locked(prev);          /* preempted after all */
     sc->switches++;
     if (prev->state == THREAD_DEAD) {
         KASSERT(!sc->dead);
@@ -259,7 +275,7 @@ void sched_switch_finish(void)
 noreturn void sched_exit_locked(void)
 {
     thread_current()->state = THREAD_DEAD;
-    schedule_locked();
+    schedule_locked(false);
     panic("sched: a dead thread ran again");
 }
 
@@ -268,7 +284,7 @@ void sched_yield(void)
     irqflags_t f = spin_lock_irqsave(&sched_lock);
     struct thread *cur = thread_current();
     cur->slice_end = 0;                 /* let equal priorities run */
-    schedule_locked();
+    schedule_locked(false);
     spin_unlock_irqrestore(&sched_lock, f);
     reap();
 }
@@ -277,7 +293,7 @@ int sched_block_locked(irqflags_t f)
 {
     struct thread *cur = thread_current();
     KASSERT(cur->state == THREAD_BLOCKED);
-    schedule_locked();
+    schedule_locked(false);
     int r = cur->wait_result;
     spin_unlock_irqrestore(&sched_lock, f);
     reap();
@@ -310,8 +326,10 @@ int sched_block_handoff(struct thread *next, spinlock_t *held, irqflags_t f,
         return abort;
     }
     sched_prepare_block_locked(deadline);
+    if (__builtin_expect(cur->crit_deadline != 0, 0))
+        crit_end_locked(cur);
     if (!next) {
-        schedule_locked();
+        schedule_locked(false);
     } else if (may_hand_off(sc, next, (int)c->id)) {
         waitq_remove_locked(next);
         next->wait_result = 0;
@@ -327,7 +345,7 @@ int sched_block_handoff(struct thread *next, spinlock_t *held, irqflags_t f,
         arch_context_switch(&cur->arch.ctx_sp, next->arch.ctx_sp);
     } else {
         wakeup_locked(next, 0);
-        schedule_locked();
+        schedule_locked(false);
     }
     int r = cur->wait_result;
     spin_unlock_irqrestore(&sched_lock, f);
@@ -426,7 +444,7 @@ void sched_preempt_check(bool from_user)
         if (!from_user && !c->current->idle)
             return;                     /* no kernel preemption */
         spin_lock(&sched_lock);
-        schedule_locked();
+        schedule_locked(true);
         spin_unlock(&sched_lock);
         reap();
         c = this_cpu();                 /* we may run elsewhere now */

@@ -7,6 +7,7 @@
  * Its kernel stack and FPU area go with the object.
  */
 #include "arch.h"
+#include "critical.h"
 #include "fpu.h"
 #include "kmem.h"
 #include "lib.h"
@@ -40,6 +41,7 @@ static void thread_destroy(struct object *o)
         pmm_free(virt_to_phys(t->kstack), KSTACK_ORDER);
     if (t->arch.fpu)
         fpu_area_free(t->arch.fpu);
+    crit_free(t);
     if (t->proc && t->charged)
         kmem_uncharge(&t->proc->acct, THREAD_KMEM);
     if (t->proc)
@@ -285,7 +287,6 @@ static noreturn void thread_exit_user(struct thread *t)
 
 void user_return_work(struct trap_frame *tf)
 {
-    (void)tf;
     struct thread *t = thread_current();
     for (;;) {
         if (t->kill_pending)
@@ -298,5 +299,7 @@ void user_return_work(struct trap_frame *tf)
         if (!sc || !sc->need_resched)
             return;
         sched_preempt_check(true);
+        if (__builtin_expect(t->crit_report != 0, 0))
+            crit_report(t, tf);         /* preempted for an overrun */
     }
 }

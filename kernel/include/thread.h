@@ -33,6 +33,7 @@ struct waitq;
 struct channel;
 struct call;
 struct pi_waiter;
+struct crit;
 
 #define THREAD_NAME_MAX 32
 /* Kernel memory a user thread costs its process: object, stack, FPU. */
@@ -84,6 +85,14 @@ struct thread {
                                        handle count */
     bool exc_closed;                /* ended: no more binding */
 
+    /* critical sections (critical.c) */
+    struct crit *crit;              /* its page and budget; NULL: none */
+    uint64_t crit_deadline;         /* ns: end of the budget while a
+                                       preemption is held off; 0: none
+                                       (sched_lock) */
+    uint32_t crit_report;           /* an overrun to report: the budget's
+                                       count of them (sched_lock) */
+
     /* priority inheritance (pi.c; under ipc_lock) */
     struct call *pi_held;           /* calls it serves */
     struct pi_waiter *pi_waiters;   /* blocked on PI futexes it owns */
@@ -125,6 +134,11 @@ void arch_thread_init_clone(struct thread *t, const struct trap_frame *tf,
  * takes only a state that passed it. */
 struct mica_thread_state;
 void arch_thread_get_state(const struct thread *t,
+                           struct mica_thread_state *s);
+/* Arch: the current thread's user registers from its trap frame, with
+ * its FS and GS bases as loaded (a fault, or an exception report on its
+ * way back to user mode). */
+void arch_frame_user_state(const struct trap_frame *tf,
                            struct mica_thread_state *s);
 int arch_thread_state_check(struct mica_thread_state *s);
 void arch_thread_set_state(struct thread *t,

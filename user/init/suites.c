@@ -38,11 +38,12 @@ static int map_bootfs(const void **base, size_t *len)
     return err;
 }
 
-/* Suites that test device capabilities get a copy of the root resource;
- * the others get none. */
+/* Suites that test device capabilities, budgets or priorities get a
+ * copy of the root resource; the others get none. */
 static bool needs_resource(const char *name)
 {
-    return strcmp(name, "test_devices") == 0;
+    return strcmp(name, "test_devices") == 0 ||
+           strcmp(name, "test_critical") == 0;
 }
 
 /* Run one suite; 0 passed, 1 failed, 2 nothing selected in it. */
