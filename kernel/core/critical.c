@@ -180,7 +180,9 @@ int crit_set_budget(struct thread *t, struct resource *r)
         return ERR_ACCESS_DENIED;
     if (r && resource_revoked(r))
         return ERR_BAD_STATE;
-    if (!r && t->proc && !__atomic_load_n(&t->crit, __ATOMIC_ACQUIRE))
+    if (!t->proc || t->state == THREAD_DEAD)
+        return ERR_BAD_STATE;
+    if (!r && !__atomic_load_n(&t->crit, __ATOMIC_ACQUIRE))
         return 0;                       /* nothing to take away */
     struct crit *c;
     int err = crit_get(t, &c);

@@ -153,20 +153,23 @@ static inline int mica_thread_set_critical_budget(mica_handle_t t,
 /* A bounded non-preemptible section (mica/critical.h): entering and
  * leaving are stores to the thread's critical page, and a system call
  * (a yield) only when the kernel held a preemption off meanwhile.
- * Sections nest; the yield comes when the outermost one ends. */
+ * Sections nest; the yield comes when the outermost one ends, and
+ * mica_crit_leave returns 1 when it yielded. */
 static inline void mica_crit_enter(struct mica_critical_page *p)
 {
     p->defer = p->defer + 1;
     __asm__ volatile("" ::: "memory");
 }
 
-static inline void mica_crit_leave(struct mica_critical_page *p)
+static inline int mica_crit_leave(struct mica_critical_page *p)
 {
     __asm__ volatile("" ::: "memory");
     uint32_t depth = p->defer - 1;
     p->defer = depth;
-    if (depth == 0 && p->preempt_pending)
-        mica_thread_yield();
+    if (depth != 0 || !p->preempt_pending)
+        return 0;
+    mica_thread_yield();
+    return 1;
 }
 static inline int mica_vmo_create(uint64_t size, mica_handle_t *out)
 { return MICA_CALL(MICA_SYS_vmo_create, size, out, 0, 0, 0, 0); }
