@@ -242,7 +242,7 @@ void crit_end_locked(struct thread *t)
     t->crit->page->preempt_pending = 0;
 }
 
-void crit_report(struct thread *t, struct trap_frame *tf)
+void crit_report(struct thread *t)
 {
     struct process *p = t->proc;
     uint32_t n = t->crit_report;
@@ -253,7 +253,7 @@ void crit_report(struct thread *t, struct trap_frame *tf)
         .tid = t->tid,
         .error_code = n,
     };
-    arch_frame_user_state(tf, &info.regs);
+    arch_current_user_state(&info.regs);
     arch_irq_enable();
     kprintf("critical: thread %u '%s' of process %u '%s' overran its "
             "budget (overrun %u of %u%s)\n", t->tid, t->name, p->pid,

@@ -26,9 +26,12 @@
  * only a kill or its resumption wakes it.
  *
  * A running thread with a budget may hold a preemption off for a
- * while (critical.c): schedule_locked asks crit_defer_locked before it
- * preempts, never before a yield, a block or an exit, and the slice it
- * extends ends when the budget does, so the slice timer enforces it.
+ * while (critical.c): the preemption path (sched_preempt_check) asks
+ * crit_defer_locked before it lets schedule_locked preempt; a yield, a
+ * block or an exit never asks.  The slice a section extends ends when
+ * its budget does, so the slice timer enforces the budget, and whenever
+ * the thread gives up the CPU the preemption it held off has happened
+ * (crit_end_locked).
  *
  * Threads are queued, compared and preempted at their effective
  * priority (thread.prio).  Priority inheritance (pi.c) decides it and
@@ -203,30 +206,22 @@ static void program_timer(struct sched_cpu *sc, struct thread *next,
     arch_timer_oneshot(when);
 }
 
-/* With sched_lock held and interrupts off: switch to the best thread.
- * `preempt`: the current thread did not ask to give up the CPU (its
- * slice ended, a more urgent thread is ready, its priority fell), so a
- * critical section may hold the switch off (critical.h); otherwise it
- * yields, blocks or exits, and any preemption it held off has
- * happened. */
-static void schedule_locked(bool preempt)
+/* With sched_lock held and interrupts off: switch to the best thread. */
+static void schedule_locked(void)
 {
     struct percpu *c = this_cpu();
     struct sched_cpu *sc = c->sched;
     struct thread *prev = c->current;
     uint64_t now = clock_ns();
     sc->need_resched = false;
-    if (__builtin_expect(prev->crit_deadline != 0, 0) && !preempt)
-        crit_end_locked(prev);
     if (prev->state == THREAD_RUNNING && !prev->idle &&
         !(prev->affinity & (1ull << c->id))) {
         enqueue(prev, choose_cpu(prev), false);     /* must move */
         kick(prev->cpu, prev);
     } else if (prev->state == THREAD_RUNNING && !prev->idle) {
         int top = rq_top_prio(&sc->rq);
-        if (top < prev->prio ||
-            (top == prev->prio && now < prev->slice_end) ||
-            (preempt && prev->crit && crit_defer_locked(prev, top, now))) {
+        if (top < prev->prio || (top == prev->prio &&
+                                 now < prev->slice_end)) {
             program_timer(sc, prev, now);
             return;                     /* keep running */
         }
@@ -241,7 +236,7 @@ static void schedule_locked(bool preempt)
     if (next == prev)
         return;
     if (__builtin_expect(prev->crit_deadline != 0, 0))
-        crit_end_locked(prev);          /* preempted after all */
+        crit_end_locked(prev);          /* a preemption it held off */
     sc->switches++;
     if (prev->state == THREAD_DEAD) {
         KASSERT(!sc->dead);
@@ -275,7 +270,7 @@ void sched_switch_finish(void)
 noreturn void sched_exit_locked(void)
 {
     thread_current()->state = THREAD_DEAD;
-    schedule_locked(false);
+    schedule_locked();
     panic("sched: a dead thread ran again");
 }
 
@@ -284,7 +279,9 @@ void sched_yield(void)
     irqflags_t f = spin_lock_irqsave(&sched_lock);
     struct thread *cur = thread_current();
     cur->slice_end = 0;                 /* let equal priorities run */
-    schedule_locked(false);
+    if (__builtin_expect(cur->crit_deadline != 0, 0))
+        crit_end_locked(cur);           /* even if nobody else runs */
+    schedule_locked();
     spin_unlock_irqrestore(&sched_lock, f);
     reap();
 }
@@ -293,7 +290,7 @@ int sched_block_locked(irqflags_t f)
 {
     struct thread *cur = thread_current();
     KASSERT(cur->state == THREAD_BLOCKED);
-    schedule_locked(false);
+    schedule_locked();
     int r = cur->wait_result;
     spin_unlock_irqrestore(&sched_lock, f);
     reap();
@@ -329,7 +326,7 @@ int sched_block_handoff(struct thread *next, spinlock_t *held, irqflags_t f,
     if (__builtin_expect(cur->crit_deadline != 0, 0))
         crit_end_locked(cur);
     if (!next) {
-        schedule_locked(false);
+        schedule_locked();
     } else if (may_hand_off(sc, next, (int)c->id)) {
         waitq_remove_locked(next);
         next->wait_result = 0;
@@ -345,7 +342,7 @@ int sched_block_handoff(struct thread *next, spinlock_t *held, irqflags_t f,
         arch_context_switch(&cur->arch.ctx_sp, next->arch.ctx_sp);
     } else {
         wakeup_locked(next, 0);
-        schedule_locked(false);
+        schedule_locked();
     }
     int r = cur->wait_result;
     spin_unlock_irqrestore(&sched_lock, f);
@@ -437,6 +434,26 @@ void sched_timer_event(void)
  * (interrupts are off).  Reaping a dead thread can wake the reaper and
  * ask again, so this loops until no switch is wanted: an idle CPU must
  * never halt with a wakeup pending, or nothing would wake it. */
+/* The current thread, in a critical section with a budget, would lose
+ * its CPU to a preemption that schedule_locked is about to make: may
+ * the section hold it off (critical.h)?  sched_lock held.  Out of line,
+ * so that the preemption path of threads without a budget stays as
+ * short as it was. */
+static __noinline __cold bool section_holds(struct percpu *c,
+                                            struct thread *cur)
+{
+    struct sched_cpu *sc = c->sched;
+    uint64_t now = clock_ns();
+    int top = rq_top_prio(&sc->rq);
+    if (cur->state != THREAD_RUNNING || !(cur->affinity & (1ull << c->id)) ||
+        top < cur->prio || (top == cur->prio && now < cur->slice_end) ||
+        !crit_defer_locked(cur, top, now))
+        return false;
+    sc->need_resched = false;
+    program_timer(sc, cur, now);
+    return true;
+}
+
 void sched_preempt_check(bool from_user)
 {
     struct percpu *c = this_cpu();
@@ -444,7 +461,9 @@ void sched_preempt_check(bool from_user)
         if (!from_user && !c->current->idle)
             return;                     /* no kernel preemption */
         spin_lock(&sched_lock);
-        schedule_locked(true);
+        struct thread *cur = c->current;
+        if (__builtin_expect(cur->crit == NULL, 1) || !section_holds(c, cur))
+            schedule_locked();
         spin_unlock(&sched_lock);
         reap();
         c = this_cpu();                 /* we may run elsewhere now */

@@ -287,6 +287,7 @@ static noreturn void thread_exit_user(struct thread *t)
 
 void user_return_work(struct trap_frame *tf)
 {
+    (void)tf;
     struct thread *t = thread_current();
     for (;;) {
         if (t->kill_pending)
@@ -300,6 +301,6 @@ void user_return_work(struct trap_frame *tf)
             return;
         sched_preempt_check(true);
         if (__builtin_expect(t->crit_report != 0, 0))
-            crit_report(t, tf);         /* preempted for an overrun */
+            crit_report(t);             /* preempted for an overrun */
     }
 }

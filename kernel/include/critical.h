@@ -24,7 +24,6 @@
 
 struct resource;
 struct thread;
-struct trap_frame;
 struct vmo;
 
 struct crit {
@@ -72,9 +71,9 @@ void crit_free(struct thread *t);
 bool crit_defer_locked(struct thread *t, int top, uint64_t now);
 void crit_end_locked(struct thread *t);
 
-/* On t's way back to user mode (interrupts off, no lock held) after an
- * overrun: report it through t's exception channels and act on the
- * verdict (kill: its process dies).  tf holds t's user registers. */
-void crit_report(struct thread *t, struct trap_frame *tf);
+/* On the current thread t's way back to user mode (interrupts off, no
+ * lock held) after an overrun: report it through t's exception
+ * channels and act on the verdict (kill: its process dies). */
+void crit_report(struct thread *t);
 
 #endif

@@ -135,11 +135,12 @@ void arch_thread_init_clone(struct thread *t, const struct trap_frame *tf,
 struct mica_thread_state;
 void arch_thread_get_state(const struct thread *t,
                            struct mica_thread_state *s);
-/* Arch: the current thread's user registers from its trap frame, with
- * its FS and GS bases as loaded (a fault, or an exception report on its
- * way back to user mode). */
+/* Arch: the current user thread's registers, from the trap frame tf
+ * (a fault) or from the one at the top of its kernel stack (any way
+ * back to user mode), with its FS and GS bases as loaded. */
 void arch_frame_user_state(const struct trap_frame *tf,
                            struct mica_thread_state *s);
+void arch_current_user_state(struct mica_thread_state *s);
 int arch_thread_state_check(struct mica_thread_state *s);
 void arch_thread_set_state(struct thread *t,
                            const struct mica_thread_state *s);

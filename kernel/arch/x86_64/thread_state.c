@@ -67,6 +67,11 @@ void arch_frame_user_state(const struct trap_frame *tf,
     frame_state(tf, rdmsr(MSR_FS_BASE), rdmsr(MSR_KERNEL_GS_BASE), s);
 }
 
+void arch_current_user_state(struct mica_thread_state *s)
+{
+    arch_frame_user_state(user_frame(thread_current()), s);
+}
+
 int arch_thread_state_check(struct mica_thread_state *s)
 {
     if (s->rip >= USER_TOP || s->rsp >= USER_TOP ||
