@@ -12,8 +12,9 @@
  * makes many threads does not collect their pages; the page itself
  * goes with the thread object.
  *
- * The deferral.  When schedule_locked is about to preempt a running
- * thread that has a budget, crit_defer_locked decides.  The first
+ * The deferral.  When the preemption path (sched_preempt_check) is
+ * about to let schedule_locked preempt a running thread that has a
+ * budget, crit_defer_locked decides.  The first
  * preemption it holds off starts the clock: crit_deadline = now +
  * budget, which also becomes the end of the thread's slice, so the
  * scheduler's own slice timer enforces it; preempt_pending is set in
@@ -22,8 +23,8 @@
  * section, blocks, or is preempted anyway) crit_end_locked clears both:
  * a budget is per stretch of CPU time in which preemption was held off,
  * so a thread that leaves one section without yielding and enters
- * another gets no fresh budget.  A thread of the real-time band is never
- * held off.  At the deadline, a thread still in a section (or in a new
+ * another gets no fresh budget.  A thread of the real-time band about
+ * to run is never held off.  At the deadline, a thread still in a section (or in a new
  * one) has overrun: it is preempted, the overrun is charged to the
  * budget resource (the MICA_CRITICAL_STRIKES-th revokes it) and
  * reported at the thread's next return to user mode, where interrupts

@@ -63,6 +63,9 @@ host_handle_SRCS := kernel/core/handle.c kernel/core/object.c kernel/core/kmem_a
 HOST_TESTS += irq_line
 host_irq_line_SRCS := kernel/core/irq_line.c
 
+HOST_TESTS += critical
+host_critical_SRCS := kernel/core/critical.c kernel/core/resource.c kernel/core/object.c kernel/core/kmem_account.c $(HOST_SUPPORT)
+
 define host_test_rule
 $(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h)
 	@mkdir -p $$(@D)
