@@ -430,10 +430,6 @@ void sched_timer_event(void)
     spin_unlock(&sched_lock);
 }
 
-/* Interrupt/syscall exit and the idle loop: switch if asked to
- * (interrupts are off).  Reaping a dead thread can wake the reaper and
- * ask again, so this loops until no switch is wanted: an idle CPU must
- * never halt with a wakeup pending, or nothing would wake it. */
 /* The current thread, in a critical section with a budget, would lose
  * its CPU to a preemption that schedule_locked is about to make: may
  * the section hold it off (critical.h)?  sched_lock held.  Out of line,
@@ -454,6 +450,10 @@ static __noinline __cold bool section_holds(struct percpu *c,
     return true;
 }
 
+/* Interrupt/syscall exit and the idle loop: switch if asked to
+ * (interrupts are off).  Reaping a dead thread can wake the reaper and
+ * ask again, so this loops until no switch is wanted: an idle CPU must
+ * never halt with a wakeup pending, or nothing would wake it. */
 void sched_preempt_check(bool from_user)
 {
     struct percpu *c = this_cpu();
