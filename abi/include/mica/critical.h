@@ -51,8 +51,9 @@ struct mica_critical_page {
     /* The kernel's: the budget per section in ns, 0 for none (then
      * `defer` is ignored); 0 too once the budget is revoked. */
     volatile uint64_t budget_ns;
-    /* The kernel's: preemptions held off so far (one per section at
-     * most), and sections preempted at the end of their budget. */
+    /* The kernel's: preemptions held off so far (each starts a
+     * budget's worth of time, which lasts until the thread gives up
+     * its CPU), and sections preempted when that time ran out. */
     volatile uint64_t deferrals;
     volatile uint64_t overruns;
 };
