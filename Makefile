@@ -1,7 +1,8 @@
 # Mica - top-level build.
 #
 #   make run     build, then boot Mica in QEMU with the console on this terminal
-#   make test    host unit tests, then Mica booted in QEMU (1 and 4 CPUs, ISO)
+#   make test    host unit tests, then Mica booted in QEMU (1 and 4 CPUs,
+#                2 under -icount for the tests that measure time, ISO)
 #   make iso     a GRUB (BIOS) ISO image: build/mica.iso
 #   make gdb     boot halted under QEMU's gdb stub and attach gdb
 #   make bench   kernel fast-path figures (instructions per operation),
@@ -133,6 +134,7 @@ HARNESS := $(PYTHON) tools/harness.py --qemu $(QEMU) --accel $(ACCEL)
 qemu-test: all
 	$(HARNESS) boot smp1 --smp 1 --timeout 300 --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS) --append "test=all"
 	$(HARNESS) boot smp4 --smp 4 --timeout 600 --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS) --append "test=all"
+	$(HARNESS) boot icount --smp 2 --icount --timeout 300 --kernel $(KERNEL_BIN) --init $(INIT_ELF) --initrd $(BOOTFS) --append "test=timed_*"
 	$(MAKE) --no-print-directory $(ISO)
 	$(HARNESS) boot iso --smp 2 --timeout 600 --iso $(ISO)
 

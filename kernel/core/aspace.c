@@ -200,6 +200,29 @@ int aspace_unmap(struct aspace *as, vaddr_t addr, uint64_t len)
     return 0;
 }
 
+void aspace_unmap_vmo(struct aspace *as, struct vmo *v)
+{
+    struct vm_mapping *dead = NULL;
+    spin_lock(&as->lock);
+    for (struct vm_mapping *m = as->maps; m;) {
+        if (m->vmo != v) {
+            m = m->next;
+            continue;
+        }
+        struct vm_mapping *d = remove_range_locked(as, m->start,
+                                                   m->end - m->start);
+        while (d) {
+            struct vm_mapping *next = d->next;
+            d->next = dead;
+            dead = d;
+            d = next;
+        }
+        m = as->maps;                   /* the list changed */
+    }
+    spin_unlock(&as->lock);
+    free_list(as, dead);
+}
+
 int aspace_map(struct aspace *as, struct vmo *v, uint64_t off, uint64_t len,
                vaddr_t hint, uint32_t flags, vaddr_t *out)
 {
@@ -373,7 +396,8 @@ static void aspace_protect_one(struct aspace *as, vaddr_t addr, uint32_t prot)
 }
 
 /* fork: private memory is cloned copy-on-write, shared memory (a vmo also
- * mapped by another address space) stays shared. */
+ * mapped by another address space) stays shared, and a thread's critical
+ * page (no_clone) is left out: it is its thread's alone. */
 int aspace_clone(struct aspace *as, struct kmem_account *acct,
                  struct aspace **out)
 {
@@ -385,6 +409,8 @@ int aspace_clone(struct aspace *as, struct kmem_account *acct,
     for (struct vm_mapping *m = as->maps; m && !err; m = m->next) {
         struct vmo *c = NULL;
         vaddr_t got;
+        if (m->vmo->no_clone)
+            continue;
         bool cow = m->vmo->kind == VMO_ANON && only_here(m->vmo, as);
         if (cow)
             err = vmo_clone(m->vmo, 0, m->vmo->size, acct, true, &c);

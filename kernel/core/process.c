@@ -8,6 +8,7 @@
  * loaded any more: kernel threads run on the kernel's own tables), and
  * waiters see TERMINATED.  The kernel memory account then reads zero.
  */
+#include "critical.h"
 #include "exception.h"
 #include "handle.h"
 #include "lib.h"
@@ -233,6 +234,7 @@ void process_thread_gone(struct thread *t)
     t->handles = NULL;
     spin_unlock_irqrestore(&p->obj.lock, f);
     object_unref(&h->obj);
+    crit_thread_gone(t);
     object_signal(&t->obj, 0, SIGNAL_TERMINATED);
     /* t->proc and its reference stay until the thread object goes */
 }

@@ -25,6 +25,14 @@
  * parked thread (thread_control.c) is blocked but not in a system call:
  * only a kill or its resumption wakes it.
  *
+ * A running thread with a budget may hold a preemption off for a
+ * while (critical.c): the preemption path (sched_preempt_check) asks
+ * crit_defer_locked before it lets schedule_locked preempt; a yield, a
+ * block or an exit never asks.  The slice a section extends ends when
+ * its budget does, so the slice timer enforces the budget, and whenever
+ * the thread gives up the CPU the preemption it held off has happened
+ * (crit_end_locked).
+ *
  * Threads are queued, compared and preempted at their effective
  * priority (thread.prio).  Priority inheritance (pi.c) decides it and
  * changes it through sched_set_prio_locked, which moves a ready thread
@@ -32,6 +40,7 @@
  */
 #include "arch.h"
 #include "clock.h"
+#include "critical.h"
 #include "ktimer.h"
 #include "lib.h"
 #include "log.h"
@@ -226,6 +235,8 @@ static void schedule_locked(void)
     program_timer(sc, next, now);
     if (next == prev)
         return;
+    if (__builtin_expect(prev->crit_deadline != 0, 0))
+        crit_end_locked(prev);          /* a preemption it held off */
     sc->switches++;
     if (prev->state == THREAD_DEAD) {
         KASSERT(!sc->dead);
@@ -268,6 +279,8 @@ void sched_yield(void)
     irqflags_t f = spin_lock_irqsave(&sched_lock);
     struct thread *cur = thread_current();
     cur->slice_end = 0;                 /* let equal priorities run */
+    if (__builtin_expect(cur->crit_deadline != 0, 0))
+        crit_end_locked(cur);           /* even if nobody else runs */
     schedule_locked();
     spin_unlock_irqrestore(&sched_lock, f);
     reap();
@@ -310,6 +323,8 @@ int sched_block_handoff(struct thread *next, spinlock_t *held, irqflags_t f,
         return abort;
     }
     sched_prepare_block_locked(deadline);
+    if (__builtin_expect(cur->crit_deadline != 0, 0))
+        crit_end_locked(cur);
     if (!next) {
         schedule_locked();
     } else if (may_hand_off(sc, next, (int)c->id)) {
@@ -415,6 +430,26 @@ void sched_timer_event(void)
     spin_unlock(&sched_lock);
 }
 
+/* The current thread, in a critical section with a budget, would lose
+ * its CPU to a preemption that schedule_locked is about to make: may
+ * the section hold it off (critical.h)?  sched_lock held.  Out of line,
+ * so that the preemption path of threads without a budget stays as
+ * short as it was. */
+static __noinline __cold bool section_holds(struct percpu *c,
+                                            struct thread *cur)
+{
+    struct sched_cpu *sc = c->sched;
+    uint64_t now = clock_ns();
+    int top = rq_top_prio(&sc->rq);
+    if (cur->state != THREAD_RUNNING || !(cur->affinity & (1ull << c->id)) ||
+        top < cur->prio || (top == cur->prio && now < cur->slice_end) ||
+        !crit_defer_locked(cur, top, now))
+        return false;
+    sc->need_resched = false;
+    program_timer(sc, cur, now);
+    return true;
+}
+
 /* Interrupt/syscall exit and the idle loop: switch if asked to
  * (interrupts are off).  Reaping a dead thread can wake the reaper and
  * ask again, so this loops until no switch is wanted: an idle CPU must
@@ -426,7 +461,9 @@ void sched_preempt_check(bool from_user)
         if (!from_user && !c->current->idle)
             return;                     /* no kernel preemption */
         spin_lock(&sched_lock);
-        schedule_locked();
+        struct thread *cur = c->current;
+        if (__builtin_expect(cur->crit == NULL, 1) || !section_holds(c, cur))
+            schedule_locked();
         spin_unlock(&sched_lock);
         reap();
         c = this_cpu();                 /* we may run elsewhere now */

@@ -301,7 +301,8 @@ int syscall_dispatch(struct trap_frame *tf)
     /* what user_return_work looks at, checked here first: usually
      * nothing is to be done */
     struct sched_cpu *sc = this_cpu()->sched;
-    if (me->kill_pending || me->suspend_count || (sc && sc->need_resched))
+    if (me->kill_pending || me->suspend_count || me->crit_report ||
+        (sc && sc->need_resched))
         user_return_work(tf);
     return arch_frame_needs_iret(tf);
 }

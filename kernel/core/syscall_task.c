@@ -6,10 +6,15 @@
  * reading a process's memory or information, or a thread's registers,
  * needs RIGHT_READ, writing them RIGHT_WRITE; so does reading a thread's
  * information.  A thread may not raise any thread above its own base
- * priority; priority inheritance (pi.h) raises the effective one.
+ * priority, unless a priority resource it holds (RIGHT_MANAGE) covers
+ * the new one; priority inheritance (pi.h) raises the effective one.
+ * Mapping a thread's critical page and attaching a budget to it need
+ * RIGHT_MANAGE on the thread, and on the budget (a resource).
  */
 #include "clock.h"
+#include "critical.h"
 #include "lib.h"
+#include "mica/device.h"
 #include "mica/thread_state.h"
 #include "vm.h"
 #include "mica/errors.h"
@@ -18,6 +23,7 @@
 #include "pi.h"
 #include "printf.h"
 #include "process.h"
+#include "resource.h"
 #include "sched.h"
 #include "syscall_impl.h"
 #include "uaccess.h"
@@ -284,16 +290,34 @@ int64_t sys_thread_kill(uint64_t h, uint64_t a1, uint64_t a2, uint64_t a3,
     return 0;
 }
 
-int64_t sys_thread_set_priority(uint64_t h, uint64_t prio, uint64_t a2,
+/* May the caller set a priority of `prio`: at most its own base
+ * priority, or one the resource `rh` (when not 0) covers. */
+static int priority_allowed(uint64_t prio, uint64_t rh)
+{
+    bool ok = prio <= thread_current()->base_prio;
+    if (rh) {
+        struct object *o;
+        int err = get((mica_handle_t)rh, OBJ_RESOURCE, RIGHT_MANAGE, &o);
+        if (err)
+            return err;
+        ok = ok || resource_covers(container_of(o, struct resource, obj),
+                                   MICA_RESOURCE_PRIORITY, prio, 1);
+        object_unref(o);
+    }
+    return ok ? 0 : ERR_ACCESS_DENIED;
+}
+
+int64_t sys_thread_set_priority(uint64_t h, uint64_t prio, uint64_t rh,
                                 uint64_t a3, uint64_t a4, uint64_t a5)
 {
-    UNUSED_ARGS(a2, a3, a4, a5);
+    UNUSED_ARGS(a3, a4, a5);
     if (prio > PRIO_MAX)
         return ERR_OUT_OF_RANGE;
-    if (prio > thread_current()->base_prio)
-        return ERR_ACCESS_DENIED;
+    int err = priority_allowed(prio, rh);
+    if (err)
+        return err;
     struct thread *t;
-    int err = with_thread(h, RIGHT_MANAGE, &t);
+    err = with_thread(h, RIGHT_MANAGE, &t);
     if (err)
         return err;
     pi_set_base(t, (unsigned)prio);
@@ -418,6 +442,46 @@ int64_t sys_thread_write_state(uint64_t h, uint64_t uin, uint64_t a2,
     if (err)
         return err;
     err = thread_write_state(t, &s);
+    object_unref(&t->obj);
+    return err;
+}
+
+/* Critical sections (critical.c): the page a thread sets its flag in,
+ * and the budget that makes the kernel honour it. */
+int64_t sys_thread_critical_page(uint64_t h, uint64_t uaddr, uint64_t a2,
+                                 uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a2, a3, a4, a5);
+    if (!user_range_ok(uaddr, sizeof(uint64_t)))
+        return ERR_FAULT;
+    struct thread *t;
+    int err = with_thread(h, RIGHT_MANAGE, &t);
+    if (err)
+        return err;
+    vaddr_t va = 0;
+    err = crit_map(t, &va);
+    object_unref(&t->obj);
+    if (!err && copy_to_user(uaddr, &va, sizeof(uint64_t)))
+        err = ERR_FAULT;
+    return err;
+}
+
+int64_t sys_thread_set_critical_budget(uint64_t h, uint64_t rh, uint64_t a2,
+                                       uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a2, a3, a4, a5);
+    struct thread *t;
+    int err = with_thread(h, RIGHT_MANAGE, &t);
+    if (err)
+        return err;
+    struct object *o = NULL;
+    if (rh)
+        err = get((mica_handle_t)rh, OBJ_RESOURCE, RIGHT_MANAGE, &o);
+    if (!err)
+        err = crit_set_budget(t, o ? container_of(o, struct resource, obj)
+                                   : NULL);
+    if (o)
+        object_unref(o);
     object_unref(&t->obj);
     return err;
 }

@@ -7,6 +7,7 @@
  * Its kernel stack and FPU area go with the object.
  */
 #include "arch.h"
+#include "critical.h"
 #include "fpu.h"
 #include "kmem.h"
 #include "lib.h"
@@ -40,6 +41,7 @@ static void thread_destroy(struct object *o)
         pmm_free(virt_to_phys(t->kstack), KSTACK_ORDER);
     if (t->arch.fpu)
         fpu_area_free(t->arch.fpu);
+    crit_free(t);
     if (t->proc && t->charged)
         kmem_uncharge(&t->proc->acct, THREAD_KMEM);
     if (t->proc)
@@ -296,6 +298,8 @@ void user_return_work(struct trap_frame *tf)
             thread_park(t);             /* until resumed or killed */
             continue;
         }
+        if (__builtin_expect(t->crit_report != 0, 0))
+            crit_report(t);             /* preempted for an overrun */
         struct sched_cpu *sc = this_cpu()->sched;
         if (!sc || !sc->need_resched)
             return;

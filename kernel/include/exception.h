@@ -31,11 +31,13 @@ enum exception_outcome {
     EXCEPTION_ENDED,        /* the thread was killed while it waited */
 };
 
-/* The current user thread took the fault `info` describes: send it to
- * the thread's exception channel, else the process's, and wait for the
- * verdict.  Called with interrupts on and no lock held, from the trap
- * that took the fault; the trap frame holds the thread's registers,
- * which the handler may change. */
+/* The current user thread took the fault `info` describes (or overran
+ * a critical section's budget: critical.c): send it to the thread's
+ * exception channel, else the process's, and wait for the verdict.
+ * Called with interrupts on and no lock held, from the trap that took
+ * the fault or on the way back to user mode; the trap frame holds the
+ * thread's registers, which the handler may change.  What an outcome
+ * means is the caller's to decide. */
 enum exception_outcome exception_raise(const struct mica_exception *info);
 
 /* Bind ep (a channel endpoint whose reference and handle count the

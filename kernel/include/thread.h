@@ -33,6 +33,7 @@ struct waitq;
 struct channel;
 struct call;
 struct pi_waiter;
+struct crit;
 
 #define THREAD_NAME_MAX 32
 /* Kernel memory a user thread costs its process: object, stack, FPU. */
@@ -84,6 +85,14 @@ struct thread {
                                        handle count */
     bool exc_closed;                /* ended: no more binding */
 
+    /* critical sections (critical.c) */
+    struct crit *crit;              /* its page and budget; NULL: none */
+    uint64_t crit_deadline;         /* ns: end of the budget while a
+                                       preemption is held off; 0: none
+                                       (sched_lock) */
+    uint32_t crit_report;           /* an overrun to report: the budget's
+                                       count of them (sched_lock) */
+
     /* priority inheritance (pi.c; under ipc_lock) */
     struct call *pi_held;           /* calls it serves */
     struct pi_waiter *pi_waiters;   /* blocked on PI futexes it owns */
@@ -126,6 +135,12 @@ void arch_thread_init_clone(struct thread *t, const struct trap_frame *tf,
 struct mica_thread_state;
 void arch_thread_get_state(const struct thread *t,
                            struct mica_thread_state *s);
+/* Arch: the current user thread's registers, from the trap frame tf
+ * (a fault) or from the one at the top of its kernel stack (any way
+ * back to user mode), with its FS and GS bases as loaded. */
+void arch_frame_user_state(const struct trap_frame *tf,
+                           struct mica_thread_state *s);
+void arch_current_user_state(struct mica_thread_state *s);
 int arch_thread_state_check(struct mica_thread_state *s);
 void arch_thread_set_state(struct thread *t,
                            const struct mica_thread_state *s);

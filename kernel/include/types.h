@@ -32,6 +32,8 @@ typedef uint64_t vaddr_t;   /* a virtual address, as an integer */
 #define noreturn     __attribute__((noreturn))
 #define __packed     __attribute__((packed))
 #define __aligned(n) __attribute__((aligned(n)))
+#define __noinline   __attribute__((noinline))
+#define __cold       __attribute__((cold))
 #define likely(x)    __builtin_expect(!!(x), 1)
 #define unlikely(x)  __builtin_expect(!!(x), 0)
 

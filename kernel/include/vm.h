@@ -46,6 +46,8 @@ struct vmo {
     paddr_t phys;               /* phys/contig: base address */
     uint32_t cache;             /* phys: VMO_CACHE_* */
     uint32_t order;             /* contig: the block is 2^order pages */
+    bool no_clone;              /* a kernel page (critical.c): process_clone
+                                   leaves its mappings out */
     struct vm_mapping *maps;    /* every mapping of this vmo */
     struct kmem_account *acct;  /* charged for pages and the array */
 };
@@ -100,6 +102,8 @@ void aspace_put(struct aspace *as);     /* drop a reference; last frees */
 int aspace_map(struct aspace *as, struct vmo *v, uint64_t off, uint64_t len,
                vaddr_t hint, uint32_t flags, vaddr_t *out);
 int aspace_unmap(struct aspace *as, vaddr_t addr, uint64_t len);
+/* Take every mapping of v out of as, wherever it is. */
+void aspace_unmap_vmo(struct aspace *as, struct vmo *v);
 int aspace_protect(struct aspace *as, vaddr_t addr, uint64_t len,
                    uint32_t prot);
 int aspace_clone(struct aspace *as, struct kmem_account *acct,

@@ -75,6 +75,9 @@ host_pci_SRCS := user/servers/pci/enum.c user/servers/pci/msi.c \
                  user/servers/pci/policy.c user/servers/pci/list.c
 host_pci_CFLAGS := -Iuser/servers/pci -Iuser/lib
 
+HOST_TESTS += critical
+host_critical_SRCS := kernel/core/critical.c kernel/core/resource.c kernel/core/object.c kernel/core/kmem_account.c $(HOST_SUPPORT)
+
 define host_test_rule
 $(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h user/lib/*.h user/servers/*/*.h)
 	@mkdir -p $$(@D)

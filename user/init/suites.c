@@ -26,12 +26,14 @@ static const char *suite_name(const char *path)
     return strncmp(path, "tests/", 6) == 0 && path[6] ? path + 6 : NULL;
 }
 
-/* Suites that test device capabilities, or start programs with them,
- * get a copy of the root resource; the others get none. */
+/* Suites that test device capabilities, budgets or priorities, or start
+ * programs with them, get a copy of the root resource; the others get
+ * none. */
 static bool needs_resource(const char *name)
 {
     return strcmp(name, "test_devices") == 0 ||
-           strcmp(name, "test_services") == 0;
+           strcmp(name, "test_services") == 0 ||
+           strcmp(name, "test_critical") == 0;
 }
 
 /* Suites that start programs of the bootfs get it, read-only, as the

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mica/critical.h>
 #include <mica/device.h>
 #include <mica/errors.h>
 #include <mica/exception.h>
@@ -105,6 +106,11 @@ static inline int mica_thread_kill(mica_handle_t t)
 { return MICA_CALL(MICA_SYS_thread_kill, t, 0, 0, 0, 0, 0); }
 static inline int mica_thread_set_priority(mica_handle_t t, unsigned prio)
 { return MICA_CALL(MICA_SYS_thread_set_priority, t, prio, 0, 0, 0, 0); }
+/* Above the caller's own base priority with a priority resource. */
+static inline int mica_thread_set_priority_granted(mica_handle_t t,
+                                                   unsigned prio,
+                                                   mica_handle_t resource)
+{ return MICA_CALL(MICA_SYS_thread_set_priority, t, prio, resource, 0, 0, 0); }
 static inline int mica_thread_set_affinity(mica_handle_t t, uint64_t mask)
 { return MICA_CALL(MICA_SYS_thread_set_affinity, t, mask, 0, 0, 0, 0); }
 static inline int mica_thread_yield(void)
@@ -137,6 +143,34 @@ static inline int mica_exception_kill(mica_handle_t token)
 static inline int mica_thread_info(mica_handle_t t,
                                    struct mica_thread_info *out)
 { return MICA_CALL(MICA_SYS_thread_info, t, out, 0, 0, 0, 0); }
+static inline int mica_thread_critical_page(mica_handle_t t, uint64_t *addr)
+{ return MICA_CALL(MICA_SYS_thread_critical_page, t, addr, 0, 0, 0, 0); }
+static inline int mica_thread_set_critical_budget(mica_handle_t t,
+                                                  mica_handle_t budget)
+{ return MICA_CALL(MICA_SYS_thread_set_critical_budget, t, budget, 0, 0, 0,
+                   0); }
+
+/* A bounded non-preemptible section (mica/critical.h): entering and
+ * leaving are stores to the thread's critical page, and a system call
+ * (a yield) only when the kernel held a preemption off meanwhile.
+ * Sections nest; the yield comes when the outermost one ends, and
+ * mica_crit_leave returns 1 when it yielded. */
+static inline void mica_crit_enter(struct mica_critical_page *p)
+{
+    p->defer = p->defer + 1;
+    __asm__ volatile("" ::: "memory");
+}
+
+static inline int mica_crit_leave(struct mica_critical_page *p)
+{
+    __asm__ volatile("" ::: "memory");
+    uint32_t depth = p->defer - 1;
+    p->defer = depth;
+    if (depth != 0 || !p->preempt_pending)
+        return 0;
+    mica_thread_yield();
+    return 1;
+}
 static inline int mica_vmo_create(uint64_t size, mica_handle_t *out)
 { return MICA_CALL(MICA_SYS_vmo_create, size, out, 0, 0, 0, 0); }
 static inline int mica_vmo_read(mica_handle_t h, void *buf, uint64_t off,

@@ -9,9 +9,18 @@
  * kernel's own plan.  A failed UEXPECT prints the condition and its
  * values' source line as a KTAP comment and the test goes on; UASSERT
  * returns from the test.
+ *
+ * Tests whose names begin with "timed_" depend on time: a budget, a
+ * deadline.  "all" leaves them out; they run where they are named (a
+ * name or a pattern), which make test does in a boot of its own under
+ * QEMU's -icount, where virtual time follows executed instructions and
+ * no host delay can make them fail.  Every other test must judge by
+ * progress, never by time.
  */
 #ifndef MICA_UTEST_H
 #define MICA_UTEST_H
+
+#define UTEST_TIMED_PREFIX "timed_"
 
 struct utest {
     const char *name;

@@ -2,7 +2,8 @@
  * mica/device.h - what drivers are given: resources and interrupts.
  *
  * A resource names a range of something only the kernel can hand out:
- * interrupt lines (GSIs), x86 I/O ports, physical addresses.  Init starts
+ * interrupt lines (GSIs), x86 I/O ports, physical addresses, a budget
+ * of time in critical sections, thread priorities.  Init starts
  * with the root resource, which covers everything; resource_create carves
  * narrower ones from a resource it holds (RIGHT_MANAGE), and the calls
  * that make device objects (interrupt_create, ...) ask for a resource
@@ -20,6 +21,11 @@
 #define MICA_RESOURCE_IOPORT  2u  /* I/O ports [base, base + size) */
 #define MICA_RESOURCE_MMIO    3u  /* physical addresses [base, base + size) */
 #define MICA_RESOURCE_DMA     4u  /* contiguous RAM lying in [base, base + size) */
+#define MICA_RESOURCE_CRITICAL 5u /* a critical-section budget of `size` ns
+                                     (base 0, size at most
+                                     MICA_CRITICAL_BUDGET_MAX: mica/critical.h) */
+#define MICA_RESOURCE_PRIORITY 6u /* thread priorities [base, base + size),
+                                     within 0-31 (thread_set_priority) */
 
 /* vmo_create_physical cache modes */
 #define MICA_CACHE_UNCACHED   1u

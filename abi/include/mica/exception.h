@@ -2,7 +2,8 @@
  * mica/exception.h - what an exception channel carries (x86_64).
  *
  * A user thread that takes a fault the kernel cannot resolve (a page
- * fault on nothing mapped, #GP, #UD, a divide error, a breakpoint...)
+ * fault on nothing mapped, #GP, #UD, a divide error, a breakpoint...),
+ * or overruns the budget of a critical section (mica/critical.h),
  * stops, and the kernel writes one message to its exception channel, or
  * else to its process's (thread_set_exception_channel,
  * process_set_exception_channel in syscalls.h): the bytes are a struct
@@ -41,6 +42,19 @@
 #define MICA_EXC_X87            16      /* #MF */
 #define MICA_EXC_ALIGNMENT      17      /* #AC */
 #define MICA_EXC_SIMD           19      /* #XM */
+
+/* Exceptions the kernel reports, numbered after the CPU's vectors. */
+#define MICA_EXC_CRITICAL_OVERRUN 32    /* a critical section outlasted its
+                                           budget and was preempted
+                                           (mica/critical.h): error_code
+                                           is the overruns charged to the
+                                           budget so far, the last of
+                                           MICA_CRITICAL_STRIKES revoking
+                                           it; rip is where the thread was
+                                           preempted.  Not a fault: closing
+                                           the token without a verdict, or
+                                           no channel at all, lets the
+                                           thread go on */
 
 /* error_code of a page fault */
 #define MICA_PF_PROTECTION      (1u << 0)   /* page present: access denied */

@@ -91,7 +91,9 @@
     X(interrupt_set_port,          0x10ac)     \
     X(interrupt_info,              0x10ad)     \
     X(ioport_create,               0x10b0)     \
-    X(ioport_enable,               0x10b1)
+    X(ioport_enable,               0x10b1)     \
+    X(thread_critical_page,        0x10c0)     \
+    X(thread_set_critical_budget,  0x10c1)
 
 enum mica_syscall {
 #define MICA_SYSCALL_ENUM(name, num) MICA_SYS_##name = num,

@@ -61,9 +61,15 @@ void arch_thread_get_state(const struct thread *t, struct mica_thread_state *s)
 
 /* On its CPU the bases are in the MSRs (the user GS base in the
  * swapped-out one, since the kernel's is loaded). */
-void trap_user_state(const struct trap_frame *tf, struct mica_thread_state *s)
+void arch_frame_user_state(const struct trap_frame *tf,
+                           struct mica_thread_state *s)
 {
     frame_state(tf, rdmsr(MSR_FS_BASE), rdmsr(MSR_KERNEL_GS_BASE), s);
+}
+
+void arch_current_user_state(struct mica_thread_state *s)
+{
+    arch_frame_user_state(user_frame(thread_current()), s);
 }
 
 int arch_thread_state_check(struct mica_thread_state *s)

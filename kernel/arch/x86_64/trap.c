@@ -157,7 +157,7 @@ static void user_exception(struct trap_frame *tf, const char *what,
         .error_code = tf->error,
         .fault_addr = addr,
     };
-    trap_user_state(tf, &info.regs);
+    arch_frame_user_state(tf, &info.regs);
     arch_irq_enable();                  /* from user mode: no lock held */
     enum exception_outcome o = exception_raise(&info);
     arch_irq_disable();

@@ -39,10 +39,4 @@ void trap_dispatch(struct trap_frame *tf);
 /* Print the registers and a backtrace of a frame. */
 void trap_report(const struct trap_frame *tf, const char *what);
 
-/* The user registers of the current thread, which took the trap tf from
- * user mode (thread_state.c). */
-struct mica_thread_state;
-void trap_user_state(const struct trap_frame *tf,
-                     struct mica_thread_state *s);
-
 #endif
