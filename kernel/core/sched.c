@@ -550,10 +550,10 @@ int waitq_wait(struct waitq *wq, spinlock_t *held, irqflags_t f,
     if (!held)
         f = arch_irq_save();
     spin_lock(&sched_lock);
-    if (held)
-        spin_unlock(held);
     int abort = sched_wait_abort_locked(cur);
     if (abort) {
+        if (held)
+            spin_unlock(held);
         spin_unlock_irqrestore(&sched_lock, f);
         return abort;
     }
@@ -564,6 +564,10 @@ int waitq_wait(struct waitq *wq, spinlock_t *held, irqflags_t f,
     else
         wq->head = cur;
     wq->tail = cur;
+    /* Only now that we are on the queue: a waker that changed its state
+     * under `held` may look at wq->head without sched_lock. */
+    if (held)
+        spin_unlock(held);
     sched_prepare_block_locked(deadline);
     return sched_block_locked(f);
 }
