@@ -85,8 +85,8 @@ static int call(struct channel *ep, struct msg *m, void *reply,
     for (;;) {
         bool queued;
         int err = channel_call_kernel(ep, m, reply, cap, 0, nb, &queued);
-        if (queued)
-            return err;
+        if (queued)                     /* a reply that did not fit: */
+            return err == ERR_BUFFER_TOO_SMALL ? ERR_IO : err;
         if (err != ERR_SHOULD_WAIT) {
             msg_destroy(m);
             return err;

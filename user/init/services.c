@@ -129,6 +129,14 @@ int services_check(void)
     return dead;
 }
 
+int services_connect(const char *name, const char *token,
+                     mica_handle_t *client)
+{
+    struct service_set set = { running, nrunning };
+    struct service *s = service_find(&set, name);
+    return s ? service_connect(s, token, client) : ERR_NOT_FOUND;
+}
+
 /* Forget the program at i, which has ended. */
 static void reap(unsigned i)
 {

@@ -171,27 +171,32 @@ static void after_io(void)
     uart_tx(&dev, &ld);
 }
 
-/* A service that finds the UART quiet is still its own when the one
- * before found work: an ISA line is edge-triggered, and the edge of a
- * condition that came up while the last service ran (and was served
- * by it) is replayed at its end.  Two quiet ones in a row: not ours. */
+/* An edge-triggered line (an ISA one) cannot be shared by two devices:
+ * every service on it is the UART's, and one that finds the UART quiet
+ * is the replay of an edge whose condition an earlier service already
+ * served (a condition that comes up while a service runs is served by
+ * it, and its edge replayed at the end).  Answering NAK there would
+ * mask the line for a back-off, and an edge that came meanwhile would
+ * be lost for good.  On a level-triggered line a quiet UART is not the
+ * cause: NAK. */
+static bool edge_line;
+
 static void on_interrupt(uint64_t seq)
 {
-    static bool last_found_work;
-    bool work = uart_service(&dev, &ld);
-    if (work || last_found_work) {
+    if (uart_service(&dev, &ld) || edge_line) {
         interrupts++;
         mica_interrupt_ack(irq, seq);
     } else {
         mica_interrupt_nak(irq, seq);   /* not the UART's: a shared line */
     }
-    last_found_work = work;
     after_io();
 }
 
 static void on_timer(void)
 {
     bool moved = log_pump();
+    if (ldisc_tx_pending(&ld))          /* should an interrupt be lost */
+        uart_service(&dev, &ld);
     uart_tx(&dev, &ld);
     uint64_t now;
     mica_clock_get(&now);
@@ -408,7 +413,11 @@ static int start(uint16_t base)
 {
     ldisc_init(&ld, MICA_CONSOLE_ECHO | MICA_CONSOLE_LINE |
                         MICA_CONSOLE_CRLF);
-    int err = mica_port_create(0, &port);
+    struct mica_irq_info info;
+    int err = mica_interrupt_info(irq, &info);
+    edge_line = !err && !info.level;
+    if (!err)
+        err = mica_port_create(0, &port);
     if (!err)
         err = mica_channel_bind(mica_startup_handle(), port, 0);
     if (!err)
