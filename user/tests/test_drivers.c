@@ -207,7 +207,7 @@ UTEST(uart_loopback_through_the_protocol)
     UEXPECT(after.interrupts > before.interrupts);
     UEXPECT(after.irq.raised > before.irq.raised);
     UEXPECT(after.irq.acked > before.irq.acked);
-    UEXPECT(after.irq.unhandled == 0);
+    UEXPECT(after.irq.unhandled == before.irq.unhandled);  /* since boot */
     /* more than the transmitter's FIFO and the rings hold at once */
     static char big[3000], back[3000];
     for (unsigned i = 0; i < sizeof(big); i++)
