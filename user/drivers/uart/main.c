@@ -27,7 +27,8 @@
  * (docs/boot.md), and the driver writes the log from that point on
  * itself, between the clients' output, read with debug_read as it
  * grows: on a timer (every 20 ms while the log grows, 200 ms while it
- * rests) and whenever the transmitter has room.
+ * rests), whenever the transmitter has room, and before each client's
+ * write, so that what was logged first is shown first.
  */
 #include <stdio.h>
 #include <string.h>
@@ -211,6 +212,7 @@ static int do_write(unsigned slot, uint64_t txid,
 {
     if (q->count > MICA_CONSOLE_DATA_MAX || nbytes != sizeof(*q) + q->count)
         return ERR_INVALID_ARGS;
+    log_pump();                         /* what was logged first goes first */
     uint32_t took = ldisc_write(&ld, data, q->count, false);
     uart_tx(&dev, &ld);
     if (took == q->count) {
