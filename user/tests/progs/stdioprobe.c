@@ -95,9 +95,10 @@ static int errors(void)
     long d = sys(SYS_ioctl, 0, TIOCGWINSZ, (long)&ws);
     long e = sys(SYS_ioctl, 1, TCGETS, (long)buf);
     long f = sys(SYS_readv, 0, (long)&iov, 1025);
+    long g = sys(SYS_readv, 0, 8, 1);
     char line[96];
-    int n = snprintf(line, sizeof(line), "7:%ld,%ld,%ld,%ld/%d,%ld,%ld\n", a,
-                     b, c, d, ws.ws_col, e, f);
+    int n = snprintf(line, sizeof(line), "7:%ld,%ld,%ld,%ld/%d,%ld,%ld,%ld\n",
+                     a, b, c, d, ws.ws_col, e, f, g);
     write(1, line, (size_t)n);
     report(8, sys(SYS_write, 1, 8, 5));             /* a bad buffer */
     report(9, sys(SYS_read, 0, (long)big, 5000));   /* asks for 1024 */
