@@ -478,9 +478,11 @@ int channel_kernel_hold(struct channel *ep, bool hold)
 }
 
 /* Block until c is answered; first running `to` (a receiver just handed
- * the request) in our place.  ipc_lock held. */
-static int call_wait(struct call *c, struct thread *to, uint64_t deadline,
-                     irqflags_t *f)
+ * the request) in our place.  ipc_lock held.  Inlined: channel_call is
+ * the fast path's (make bench), and channel_call_kernel calls it too. */
+static inline __attribute__((always_inline)) int
+call_wait(struct call *c, struct thread *to, uint64_t deadline,
+          irqflags_t *f)
 {
     int err = 0;
     for (;;) {
