@@ -208,7 +208,7 @@ UTEST(uart_loopback_through_the_protocol)
     UEXPECT(after.irq.raised > before.irq.raised);
     UEXPECT(after.irq.acked > before.irq.acked);
     UEXPECT(after.irq.unhandled == before.irq.unhandled);  /* since boot */
-    /* more than the transmitter's FIFO and the rings hold at once */
+    /* many loads of the transmitter's FIFO */
     static char big[3000], back[3000];
     for (unsigned i = 0; i < sizeof(big); i++)
         big[i] = (char)('a' + i % 26);
