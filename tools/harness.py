@@ -8,7 +8,10 @@
 `boot` runs QEMU (TCG unless --accel says otherwise) with the serial
 console (COM1; COM2 exists too, unconnected, for the interrupt tests'
 loopback) and the debug port captured to build/test/NAME.serial.log and
-NAME.debug.log, then passes the run only if all of these hold:
+NAME.debug.log.  It judges the debug port's log, which carries the whole
+kernel log from the first line to the last: COM1 carries it only until
+the console driver takes the port over (after that, what the console
+shows is the driver's).  It passes the run only if all of these hold:
   - QEMU exited with status 33, the isa-debug-exit success code (a triple
     fault under -no-reboot exits 0; a panic exits 35);
   - the log has a KTAP plan line "1..N" with N > 0, and exactly N results,
@@ -55,7 +58,7 @@ def qemu_command(args, name):
             mods.append(args.initrd + " bootfs")
         if mods:
             cmd += ["-initrd", ",".join(mods)]
-    return cmd, serial
+    return cmd, debug
 
 
 def run_qemu(cmd, timeout):
@@ -74,7 +77,7 @@ def run_qemu(cmd, timeout):
 
 
 def judge(log, status, timed_out):
-    """Return (passed, reasons, counts) for one boot's serial log."""
+    """Return (passed, reasons, counts) for one boot's kernel log."""
     reasons = []
     lines = [l.rstrip("\r") for l in log.split("\n")]
     if timed_out:
@@ -121,10 +124,10 @@ def judge(log, status, timed_out):
 
 def boot(args, name, quiet=False):
     os.makedirs(OUT_DIR, exist_ok=True)
-    cmd, serial_path = qemu_command(args, name)
+    cmd, log_path = qemu_command(args, name)
     status, timed_out, qemu_out, secs = run_qemu(cmd, args.timeout)
     try:
-        with open(serial_path, errors="replace") as f:
+        with open(log_path, errors="replace") as f:
             log = f.read()
     except OSError:
         log = ""
@@ -139,7 +142,7 @@ def boot(args, name, quiet=False):
             if qemu_out.strip():
                 print("harness: QEMU said: " + qemu_out.strip())
             tail = log.strip().split("\n")[-40:]
-            print("harness: last lines of %s:" % serial_path)
+            print("harness: last lines of %s:" % log_path)
             for l in tail:
                 print("    | " + l.rstrip("\r"))
     return ok, reasons, log

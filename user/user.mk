@@ -6,8 +6,9 @@
 # user/tests is a test suite of its own: a program tests/NAME in the
 # bootfs, which init starts in its own process.  Each folder of
 # user/servers and user/drivers is one program, bin/NAME in the bootfs,
-# which init starts when the manifest says so; so is each file of
-# user/tests/progs (programs the suites start, not suites themselves).
+# which init starts when the manifest says so, and so is each folder of
+# user/bin (programs); so is each file of user/tests/progs (programs the
+# suites start, not suites themselves).
 
 UCC       := musl-gcc
 UCFLAGS   := -std=gnu11 -O2 -g -static -Wall -Wextra -Werror \
@@ -66,7 +67,7 @@ $(UBUILD)/tests/%: user/tests/%.c $(UTEST_SRCS) $(ULIB_SRCS) \
 	$(Q)$(UCC) $(UCFLAGS) $(ULOADER_FLAGS) -o $@ $< $(UTEST_SRCS) \
 	    $(ULIB_SRCS) $(ULOADER_SRCS) $(USTART_SRCS) $(UMALLOC_OBJS)
 
-# Servers and drivers: one program per folder, from all its sources.
+# Servers, drivers and programs: one per folder, from all its sources.
 define uprog_dir
 $(UBUILD)/bin/$(notdir $(1)): $(wildcard $(1)/*.c $(1)/*.h) $(USVC_SRCS) \
                               user/lib/mica.c $(UMALLOC_OBJS) $(UHDRS)
@@ -75,7 +76,8 @@ $(UBUILD)/bin/$(notdir $(1)): $(wildcard $(1)/*.c $(1)/*.h) $(USVC_SRCS) \
 	$$(Q)$$(UCC) $$(UCFLAGS) -I$(1) -o $$@ $(wildcard $(1)/*.c) \
 	    $(USVC_SRCS) user/lib/mica.c $(UMALLOC_OBJS)
 endef
-UPROG_DIRS := $(patsubst %/,%,$(wildcard user/servers/*/ user/drivers/*/))
+UPROG_DIRS := $(patsubst %/,%,$(wildcard user/servers/*/ user/drivers/*/ \
+                                          user/bin/*/))
 $(foreach d,$(UPROG_DIRS),$(eval $(call uprog_dir,$(d))))
 
 # Programs for the suites: one per file.

@@ -38,6 +38,7 @@
 #include "sched.h"
 #include "signal_wait.h"
 #include "syscall_impl.h"
+#include "uaccess.h"
 
 spinlock_t ipc_lock = SPINLOCK_INIT;
 static uint64_t last_txid;
@@ -477,9 +478,11 @@ int channel_kernel_hold(struct channel *ep, bool hold)
 }
 
 /* Block until c is answered; first running `to` (a receiver just handed
- * the request) in our place.  ipc_lock held. */
-static int call_wait(struct call *c, struct thread *to, uint64_t deadline,
-                     irqflags_t *f)
+ * the request) in our place.  ipc_lock held.  Inlined: channel_call is
+ * the fast path's (make bench), and channel_call_kernel calls it too. */
+static inline __attribute__((always_inline)) int
+call_wait(struct call *c, struct thread *to, uint64_t deadline,
+          irqflags_t *f)
 {
     int err = 0;
     for (;;) {
@@ -522,6 +525,7 @@ int channel_call(struct channel *ep, const struct umsg *um,
     c.server = NULL;
     c.msg = NULL;
     c.reply = *reply;
+    c.kernel_reply = false;
     c.txid = __atomic_add_fetch(&last_txid, 1, __ATOMIC_RELAXED);
     c.state = W_WAITING;
     c.status = 0;
@@ -544,7 +548,55 @@ int channel_call(struct channel *ep, const struct umsg *um,
     return err;
 }
 
+int channel_call_kernel(struct channel *ep, struct msg *m, void *reply,
+                        uint32_t cap, uint64_t deadline, uint32_t *nb,
+                        bool *queued)
+{
+    struct call c;
+    c.t = thread_current();
+    c.next = c.prev = NULL;
+    c.ep = ep;
+    c.msg = NULL;
+    c.reply = (struct ubuf){ .bytes = (uint64_t)(uintptr_t)reply,
+                             .bytes_cap = cap };
+    c.kernel_reply = true;
+    c.txid = __atomic_add_fetch(&last_txid, 1, __ATOMIC_RELAXED);
+    c.state = W_WAITING;
+    c.status = 0;
+    c.actual_bytes = c.actual_handles = 0;
+    c.ngrants = 0;
+    irqflags_t f = spin_lock_irqsave(&ipc_lock);
+    struct channel *peer = ep->peer;
+    int err = ep->closed ? ERR_CANCELED
+              : !peer ? ERR_PEER_CLOSED
+              : peer->kernel_held ? ERR_NOT_SUPPORTED
+              : peer->count >= MICA_CHANNEL_MAX_QUEUED ? ERR_SHOULD_WAIT : 0;
+    *queued = !err;
+    if (!err) {
+        pi_call_begin_locked(&c);
+        m->txid = c.txid;
+        m->call = &c;
+        c.msg = m;
+        c.server = peer;
+        c.state = W_QUEUED;
+        enqueue(peer, m);
+        err = call_wait(&c, NULL, deadline, &f);
+        pi_call_end_locked(&c);
+    }
+    spin_unlock_irqrestore(&ipc_lock, f);
+    *nb = c.actual_bytes;
+    return err;
+}
+
 /* --- replying --------------------------------------------------------------- */
+
+/* The bytes of a reply to a call the kernel made go into its buffer,
+ * copied from the replying thread's own memory.  ERR_FAULT is ours. */
+static int reply_kernel(const struct umsg *um, struct call *c)
+{
+    void *dst = (void *)(uintptr_t)c->reply.bytes;
+    return copy_from_user(dst, um->bytes, um->nbytes);
+}
 
 int channel_reply(struct channel *ep, struct port *src_port, uint64_t txid,
                   const struct umsg *um, struct thread **wake)
@@ -570,11 +622,15 @@ int channel_reply(struct channel *ep, struct port *src_port, uint64_t txid,
     } else if (um->nbytes || um->nhandles) {
         c->state = W_CLAIMED;
         spin_unlock_irqrestore(&ipc_lock, f);
-        bool theirs;
-        err = msg_direct(um, c->t, &c->reply, &c->server->obj, &c->ep->obj,
-                         &d, &theirs);
-        if (!err)
-            msg_direct_commit(&d);
+        bool theirs = false;
+        if (c->kernel_reply) {
+            err = reply_kernel(um, c);
+        } else {
+            err = msg_direct(um, c->t, &c->reply, &c->server->obj,
+                             &c->ep->obj, &d, &theirs);
+            if (!err)
+                msg_direct_commit(&d);
+        }
         f = spin_lock_irqsave(&ipc_lock);
         if (err && !theirs) {
             serving_link(head, c);          /* ours: try again later */

@@ -6,12 +6,17 @@
  * thread-local storage, thread ids, futexes (priority-inheriting ones
  * too), yield, CPU affinity, exit, clocks, sleep, anonymous private
  * memory, an unmovable brk, thread-shaped clone (the new thread keeps
- * its creator's affinity), and
- * for processes holding the log capability, write/writev on fds 1 and 2
- * and the terminal-size ioctl on them.  Everything else is -ENOSYS until
- * the personality server answers it.  Errors are Linux's negative errno.
+ * its creator's affinity), and the standard streams: for a process
+ * given a console channel, read/readv/write/writev and the
+ * terminal-size ioctl on fds 0-2 go to its console server
+ * (console_client.c); for one holding the log capability and no
+ * console, write/writev on fds 1 and 2 go to the kernel log.  Everything
+ * else is -ENOSYS until the personality server answers it.  Errors are
+ * Linux's negative errno.
  */
+#include "channel.h"
 #include "clock.h"
+#include "console_client.h"
 #include "futex.h"
 #include "lib.h"
 #include "linux_abi.h"
@@ -45,15 +50,18 @@ static int64_t err(int mica_status)
     return -(int64_t)linux_errno(mica_status);
 }
 
-static int64_t lx_write(uint64_t fd, uint64_t ubuf, uint64_t len)
+/* A console's failure as Linux says it for a terminal: a server gone is
+ * an I/O error, a killed caller never sees its result. */
+static int64_t console_errno(int status)
 {
-    if (fd != 1 && fd != 2)
-        return -LX_EBADF;
-    if (!process_current()->log_cap)
-        return -LX_EBADF;
+    return status == ERR_PEER_CLOSED ? -LX_EIO
+           : status == ERR_CANCELED ? -LX_EINTR : err(status);
+}
+
+static int64_t log_write_user(uint64_t ubuf, uint64_t len)
+{
     char buf[256];
     uint64_t done = 0;
-    len = MIN(len, (uint64_t)1 << 20);
     while (done < len) {
         uint64_t n = MIN(len - done, sizeof(buf));
         if (copy_from_user(buf, ubuf + done, n))
@@ -64,10 +72,75 @@ static int64_t lx_write(uint64_t fd, uint64_t ubuf, uint64_t len)
     return (int64_t)done;
 }
 
+/* What a writev (or a write: one span) on the console gives: spans of
+ * at most 1 MiB in all. */
+static int64_t console_write(struct channel *con, struct console_span *s,
+                             unsigned n)
+{
+    uint64_t done, total = 0;
+    for (unsigned i = 0; i < n; i++) {
+        s[i].len = MIN(s[i].len, ((uint64_t)1 << 20) - total);
+        total += s[i].len;
+    }
+    int e = console_client_write(con, s, n, &done);
+    return done || !e ? (int64_t)done : console_errno(e);
+}
+
+/* fds 0-2 of a process with a console go to it; without one, fds 1 and
+ * 2 of a process with the log capability go to the log. */
+static int64_t lx_write(uint64_t fd, uint64_t ubuf, uint64_t len)
+{
+    if (fd > 2)
+        return -LX_EBADF;
+    struct channel *con = console_client_get();
+    if (con) {
+        struct console_span s = { ubuf, len };
+        int64_t r = console_write(con, &s, 1);
+        object_unref(&con->obj);
+        return r;
+    }
+    if (fd == 0 || !process_current()->log_cap)
+        return -LX_EBADF;
+    return log_write_user(ubuf, MIN(len, (uint64_t)1 << 20));
+}
+
+#define WRITEV_SPANS 16
+
+/* writev on the console: the iovecs 16 at a time, each group packed
+ * into as few calls as its bytes need. */
+static int64_t console_writev(struct channel *con, uint64_t uiov,
+                              uint64_t cnt)
+{
+    int64_t total = 0;
+    for (uint64_t i = 0; i < cnt;) {
+        struct console_span s[WRITEV_SPANS];
+        unsigned n = (unsigned)MIN(cnt - i, (uint64_t)WRITEV_SPANS);
+        uint64_t want = 0;
+        if (copy_from_user(s, uiov + i * 16, n * sizeof(s[0])))
+            return total ? total : -LX_EFAULT;
+        for (unsigned k = 0; k < n; k++)
+            want += s[k].len;
+        int64_t r = console_write(con, s, n);
+        if (r < 0)
+            return total ? total : r;
+        total += r;
+        if ((uint64_t)r < want || total >= (1 << 20))
+            break;                      /* short: the rest waits */
+        i += n;
+    }
+    return total;
+}
+
 static int64_t lx_writev(uint64_t fd, uint64_t uiov, uint64_t cnt)
 {
     if (cnt > 1024)
         return -LX_EINVAL;
+    struct channel *con = fd <= 2 ? console_client_get() : NULL;
+    if (con) {
+        int64_t r = console_writev(con, uiov, cnt);
+        object_unref(&con->obj);
+        return r;
+    }
     int64_t total = 0;
     for (uint64_t i = 0; i < cnt; i++) {
         uint64_t iov[2];
@@ -81,9 +154,84 @@ static int64_t lx_writev(uint64_t fd, uint64_t uiov, uint64_t cnt)
     return total;
 }
 
+/* Where a read's bytes go: the user's iovecs, in order. */
+struct scatter {
+    uint64_t uiov, cnt;
+};
+
+static int scatter_out(void *ctx, const void *data, uint32_t n)
+{
+    const struct scatter *s = ctx;
+    const char *p = data;
+    for (uint64_t i = 0; i < s->cnt && n; i++) {
+        uint64_t iov[2];
+        if (copy_from_user(iov, s->uiov + i * 16, sizeof(iov)))
+            return ERR_FAULT;
+        uint64_t k = MIN(iov[1], (uint64_t)n);
+        if (copy_to_user(iov[0], p, k))
+            return ERR_FAULT;
+        p += k;
+        n -= (uint32_t)k;
+    }
+    return 0;
+}
+
+/* read and readv on fds 0-2 of a process with a console: one READ call
+ * for what the iovecs hold (at most CONSOLE_CLIENT_READ_MAX bytes).  The
+ * rest is for the personality server: -ENOSYS. */
+static int64_t lx_readv(uint64_t fd, uint64_t uiov, uint64_t cnt)
+{
+    struct channel *con = console_client_get();
+    if (!con)
+        return -LX_ENOSYS;
+    int64_t r = fd > 2 ? -LX_EBADF : cnt > 1024 ? -LX_EINVAL : 0;
+    uint64_t want = 0;
+    for (uint64_t i = 0; i < cnt && !r; i++) {
+        uint64_t iov[2];
+        if (copy_from_user(iov, uiov + i * 16, sizeof(iov)))
+            r = -LX_EFAULT;
+        else
+            want += MIN(iov[1], (uint64_t)CONSOLE_CLIENT_READ_MAX);
+    }
+    if (!r && want) {
+        struct scatter s = { uiov, cnt };
+        uint32_t got;
+        int e = console_client_read(con, (uint32_t)MIN(want, 1u << 20),
+                                    scatter_out, &s, &got);
+        r = e ? console_errno(e) : (int64_t)got;
+    }
+    object_unref(&con->obj);
+    return r;
+}
+
+static int user_out(void *ctx, const void *data, uint32_t n)
+{
+    return copy_to_user(*(const uint64_t *)ctx, data, n);
+}
+
+static int64_t lx_read(uint64_t fd, uint64_t ubuf, uint64_t len)
+{
+    struct channel *con = console_client_get();
+    if (!con)
+        return -LX_ENOSYS;
+    int64_t r = fd > 2 ? -LX_EBADF : 0;
+    if (!r && len) {
+        uint32_t got;
+        int e = console_client_read(con, (uint32_t)MIN(len, 1u << 20),
+                                    user_out, &ubuf, &got);
+        r = e ? console_errno(e) : (int64_t)got;
+    }
+    object_unref(&con->obj);
+    return r;
+}
+
 static int64_t lx_ioctl(uint64_t fd, uint64_t req, uint64_t arg)
 {
-    if ((fd != 1 && fd != 2) || !process_current()->log_cap)
+    struct channel *con = console_client_get();
+    bool console = con != NULL;
+    if (con)
+        object_unref(&con->obj);
+    if (fd > 2 || (!console && (fd == 0 || !process_current()->log_cap)))
         return -LX_EBADF;
     if (req != TIOCGWINSZ)
         return -LX_ENOTTY;
@@ -436,6 +584,8 @@ int64_t linux_syscall(struct trap_frame *tf)
     uint64_t a0 = tf->rdi, a1 = tf->rsi, a2 = tf->rdx, a3 = tf->r10;
     uint64_t a4 = tf->r8, a5 = tf->r9;
     switch (tf->rax) {
+    case LX_read:           return lx_read(a0, a1, a2);
+    case LX_readv:          return lx_readv(a0, a1, a2);
     case LX_write:          return lx_write(a0, a1, a2);
     case LX_writev:         return lx_writev(a0, a1, a2);
     case LX_ioctl:          return lx_ioctl(a0, a1, a2);

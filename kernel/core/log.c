@@ -93,6 +93,14 @@ uint64_t log_position(void)
     return __atomic_load_n(&head, __ATOMIC_RELAXED);
 }
 
+void log_sync(void)
+{
+    irqflags_t f;
+    if (lock_log(&f))
+        spin_unlock(&log_lock);
+    arch_irq_restore(f);
+}
+
 void log_panic_mode(void)
 {
     panic_mode = true;

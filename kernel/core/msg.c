@@ -97,6 +97,16 @@ int msg_create(const struct umsg *um, struct kmem_account *acct,
     return 0;
 }
 
+int msg_create_kernel_raw(struct kmem_account *acct, uint32_t nbytes,
+                          struct msg **out)
+{
+    struct msg *m = msg_alloc(acct, nbytes, 0);
+    if (!m)
+        return ERR_NO_MEMORY;
+    *out = m;
+    return 0;
+}
+
 int msg_create_kernel(struct kmem_account *acct, const void *data,
                       uint32_t nbytes, struct object *const *objs,
                       const mica_rights_t *rights, uint32_t n,

@@ -8,6 +8,7 @@
  * loaded any more: kernel threads run on the kernel's own tables), and
  * waiters see TERMINATED.  The kernel memory account then reads zero.
  */
+#include "console_client.h"
 #include "critical.h"
 #include "exception.h"
 #include "handle.h"
@@ -32,12 +33,12 @@ static void process_free(struct kmem_account *a)
 static void process_destroy(struct object *o)
 {
     struct process *p = container_of(o, struct process, obj);
-    KASSERT(p->nthreads == 0 && !p->exc_channel);
+    KASSERT(p->nthreads == 0 && !p->exc_channel && !p->stdio &&
+            !p->io_bitmap);
     if (p->handles)
         object_unref(&p->handles->obj);
     if (p->aspace)
         aspace_put(p->aspace);
-    arch_io_release(p);
     if (p->creator) {
         kmem_uncharge(&p->creator->acct, PROCESS_KMEM);
         object_unref(&p->creator->obj);
@@ -177,6 +178,7 @@ void process_thread_abandon(struct thread *t)
 static void process_die(struct process *p)
 {
     exception_process_gone(p);
+    console_client_gone(p);
     handle_table_close_all(p->handles);
     struct aspace *as = p->aspace;
     irqflags_t f = spin_lock_irqsave(&p->obj.lock);
@@ -185,6 +187,7 @@ static void process_die(struct process *p)
     spin_unlock_irqrestore(&p->obj.lock, f);
     if (as)
         aspace_put(as);
+    arch_io_release(p);                 /* no thread of p runs any more */
     object_signal(&p->obj, 0, SIGNAL_TERMINATED);
 }
 

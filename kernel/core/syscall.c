@@ -65,6 +65,41 @@ int64_t sys_debug_write(uint64_t ubuf, uint64_t len, uint64_t a2,
     return 0;
 }
 
+/* Read the log from *upos: up to len bytes into ubuf, their count to
+ * *ugot, and the position after them to *upos.  A position the ring has
+ * overwritten reads from the oldest byte kept (the gap shows as *upos
+ * moving by more than *ugot); one past the end reads nothing. */
+int64_t sys_debug_read(uint64_t upos, uint64_t ubuf, uint64_t len,
+                       uint64_t ugot, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a4, a5);
+    if (!process_current()->log_cap)
+        return ERR_ACCESS_DENIED;
+    if (len > 4096)
+        return ERR_OUT_OF_RANGE;
+    uint64_t pos, got = 0;
+    if (!user_range_ok(ugot, sizeof(got)) || !user_range_ok(upos, 8) ||
+        copy_from_user(&pos, upos, sizeof(pos)) ||
+        (len && !user_range_ok(ubuf, len)))
+        return ERR_FAULT;
+    pos = MIN(pos, log_position());
+    while (got < len) {
+        char buf[256];
+        uint64_t next;
+        size_t n = log_read(pos, buf, MIN(len - got, sizeof(buf)), &next);
+        if (n == 0 || (got && next - n != pos))
+            break;                      /* the end, or overtaken: a gap */
+        if (copy_to_user(ubuf + got, buf, n))
+            return ERR_FAULT;
+        got += n;
+        pos = next;
+    }
+    if (copy_to_user(ugot, &got, sizeof(got)) ||
+        copy_to_user(upos, &pos, sizeof(pos)))
+        return ERR_FAULT;
+    return 0;
+}
+
 int64_t sys_handle_close(uint64_t h, uint64_t a1, uint64_t a2,
                                 uint64_t a3, uint64_t a4, uint64_t a5)
 {

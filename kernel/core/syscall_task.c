@@ -11,7 +11,9 @@
  * Mapping a thread's critical page and attaching a budget to it need
  * RIGHT_MANAGE on the thread, and on the budget (a resource).
  */
+#include "channel.h"
 #include "clock.h"
+#include "console_client.h"
 #include "critical.h"
 #include "lib.h"
 #include "mica/device.h"
@@ -132,6 +134,51 @@ int64_t sys_process_kill(uint64_t h, uint64_t code, uint64_t a2, uint64_t a3,
     process_kill(p, (int)code);
     object_unref(&p->obj);
     return 0;
+}
+
+/* Move channel h out of the caller's table into p's console binding:
+ * begun before binding, committed once it holds, so an error moves
+ * nothing (as an exception channel's, syscall_exception.c). */
+static int bind_stdio(struct process *p, mica_handle_t h)
+{
+    const mica_rights_t need = RIGHTS_IO | RIGHT_TRANSFER;
+    struct object *o, *taken;
+    mica_rights_t rights;
+    int err = get(h, OBJ_CHANNEL, need, &o);
+    if (err)
+        return err;
+    err = handle_take_begin(my_handles(), &h, 1, need, &taken, &rights);
+    if (!err && taken != o) {           /* closed and reissued meanwhile */
+        handle_take_abort(my_handles(), &h, 1);
+        err = ERR_BAD_HANDLE;
+    }
+    if (!err) {
+        err = console_client_bind(p, container_of(o, struct channel, obj));
+        if (err)
+            handle_take_abort(my_handles(), &h, 1);
+        else
+            handle_take_commit(my_handles(), &h, 1);
+    }
+    object_unref(o);
+    return err;
+}
+
+/* The console of p's standard streams (console_client.h), or none when
+ * ch is 0.  Needs RIGHT_MANAGE on p. */
+int64_t sys_process_set_stdio(uint64_t h, uint64_t ch, uint64_t a2,
+                              uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a2, a3, a4, a5);
+    struct process *p;
+    int err = with_process(h, RIGHT_MANAGE, &p);
+    if (err)
+        return err;
+    if ((mica_handle_t)ch == HANDLE_INVALID)
+        err = console_client_bind(p, NULL);
+    else
+        err = bind_stdio(p, (mica_handle_t)ch);
+    object_unref(&p->obj);
+    return err;
 }
 
 /* Copy between the caller and p's memory through a bounce buffer. */

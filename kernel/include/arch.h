@@ -39,10 +39,6 @@ uint64_t arch_timestamp_hz(void);
  * Called with the log lock held; must not take locks of its own. */
 void arch_log_write(const char *s, size_t n);
 
-/* The kernel no longer writes the log to the serial console (a user-space
- * driver owns it) unless `panicking` forces it back. */
-void arch_log_release_console(void);
-
 /* Stop every other CPU (NMI); used by panic.  Returns once sent. */
 void arch_stop_other_cpus(void);
 
@@ -75,7 +71,9 @@ int arch_irq_isa(unsigned irq, uint32_t *gsi, bool *level, bool *active_low);
 
 /* I/O ports: let every thread of p use ports [base, base + count) from
  * now until p is gone: 0 or ERR_NO_MEMORY (p's permission map, charged
- * to p).  arch_io_release frees the map of a dead process. */
+ * to p).  arch_io_release frees the map of a dead process.  A machine
+ * whose log writes to a port (a PC's COM1) stops when a process may use
+ * it, and takes it back when the last such process has died. */
 struct process;
 int arch_io_allow(struct process *p, uint32_t base, uint32_t count);
 void arch_io_release(struct process *p);

@@ -79,6 +79,19 @@ int channel_call(struct channel *ep, const struct umsg *um,
                  const struct ubuf *reply, uint64_t deadline,
                  uint32_t *nb, uint32_t *nh);
 
+/* The kernel calls through ep on the current thread's behalf (a
+ * process's standard streams, console_client.c): m, built by the kernel,
+ * is queued at the peer as a call, and the reply's bytes (no handles)
+ * are copied into `reply`, kernel memory of `cap` bytes, by the thread
+ * that replies; their count goes to *nb.  The call lends priority and
+ * ends on death as any other.  On an error before m was queued
+ * (ERR_CANCELED, ERR_PEER_CLOSED, ERR_NOT_SUPPORTED, ERR_SHOULD_WAIT: the
+ * peer's queue is full) m stays the caller's; after, it is the queue's.
+ * Errors once queued: those of channel_call. */
+int channel_call_kernel(struct channel *ep, struct msg *m, void *reply,
+                        uint32_t cap, uint64_t deadline, uint32_t *nb,
+                        bool *queued);
+
 /* Where a received message goes and what came with it. */
 struct recv_out {
     uint32_t kind;

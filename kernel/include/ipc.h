@@ -103,7 +103,8 @@ struct call {
     struct call *hold_next, *hold_prev;     /* on holder->pi_held */
     uint8_t q_prio;             /* counted in sp->queued, if q_counted */
     bool q_counted;
-    struct ubuf reply;
+    struct ubuf reply;          /* the caller's; kernel memory if kernel_reply */
+    bool kernel_reply;          /* a call the kernel makes (channel_call_kernel) */
     uint64_t txid;
     uint32_t state;
     int status;
@@ -175,6 +176,11 @@ int msg_create(const struct umsg *um, struct kmem_account *acct,
                const mica_handle_t *hs, struct object *self,
                struct object *peer, struct msg **out);
 void msg_commit_take(const mica_handle_t *hs, uint32_t n);
+
+/* A message of nbytes and no handles, charged to acct, whose bytes
+ * (m->data) the kernel fills before sending it.  ERR_NO_MEMORY. */
+int msg_create_kernel_raw(struct kmem_account *acct, uint32_t nbytes,
+                          struct msg **out);
 
 /* A message the kernel writes: nbytes of data and n handles in flight
  * (objs[i]: a reference and a handle count each, which the message

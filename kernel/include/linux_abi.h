@@ -8,8 +8,8 @@
 #include "types.h"
 
 enum {
-    LX_write = 1, LX_mmap = 9, LX_mprotect = 10, LX_munmap = 11, LX_brk = 12,
-    LX_rt_sigprocmask = 14, LX_ioctl = 16, LX_writev = 20,
+    LX_read = 0, LX_write = 1, LX_mmap = 9, LX_mprotect = 10, LX_munmap = 11, LX_brk = 12,
+    LX_rt_sigprocmask = 14, LX_ioctl = 16, LX_readv = 19, LX_writev = 20,
     LX_sched_yield = 24, LX_nanosleep = 35, LX_getpid = 39, LX_clone = 56,
     LX_exit = 60, LX_arch_prctl = 158, LX_gettid = 186, LX_futex = 202,
     LX_sched_setaffinity = 203,

@@ -30,6 +30,10 @@ size_t log_read(uint64_t pos, char *buf, size_t len, uint64_t *next);
 /* Total bytes ever logged. */
 uint64_t log_position(void);
 
+/* Wait until no write is under way (one that began before the call has
+ * reached the sinks); for a sink being switched off. */
+void log_sync(void);
+
 /* Enter panic mode: later writes no longer wait for the log lock. */
 void log_panic_mode(void);
 

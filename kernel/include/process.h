@@ -49,6 +49,10 @@ struct process {
     struct channel *exc_channel;    /* exception channel (exception.c):
                                        under obj.lock, until it dies */
     bool exc_closed;                /* died: no more binding */
+    struct channel *stdio;          /* console channel of fds 0-2
+                                       (console_client.c): under
+                                       obj.lock, until it dies */
+    bool stdio_closed;              /* died: no more console */
 };
 
 int process_create(const char *name, uint64_t kmem_limit,

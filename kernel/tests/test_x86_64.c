@@ -1,8 +1,9 @@
 /*
  * test_x86_64.c - self-tests of the PC machine layer: page protections,
- * interrupt controllers, timers and the other CPUs.
+ * interrupt controllers, timers, the other CPUs and COM1 changing hands.
  */
 #include "arch/x86_64/apic.h"
+#include "arch/x86_64/console.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/pagetable.h"
@@ -13,6 +14,7 @@
 #include "percpu.h"
 #include "physmem.h"
 #include "pmm.h"
+#include "process.h"
 #include "smp.h"
 #include "spinlock.h"
 
@@ -174,4 +176,34 @@ KTEST(spinlock_mutual_exclusion)
     hammer(NULL);
     KEXPECT(shared_count == (uint64_t)SPIN_ROUNDS * ncpus);
     KEXPECT(test_lock.owner_cpu == -1);
+}
+
+/* COM1 leaves the log when a process may use its ports, and comes back
+ * when the last one has died: counted per process, and COM1 is
+ * programmed again (115200 8N1, no interrupts, no loopback). */
+KTEST(console_com1_changes_hands)
+{
+    static struct process a = { .name = "ktest-a", .pid = 1 };
+    static struct process b = { .name = "ktest-b", .pid = 2 };
+    uint8_t map[0x800 / 8];                     /* ports 0-0x7ff */
+    memset(map, 0xff, sizeof(map));
+    KEXPECT(!console_ports_in(map));
+    map[0x3f8 / 8] = 0xfe;                      /* 0x3f8 allowed */
+    KEXPECT(console_ports_in(map));
+    map[0x3f8 / 8] = 0xff;
+    map[0x2f8 / 8] = 0x00;                      /* COM2 is not COM1 */
+    KEXPECT(!console_ports_in(map));
+    if (!console_com1_in_use())
+        return;                                 /* no COM1, or a driver has it */
+    console_claim(&a);
+    KEXPECT(!console_com1_in_use());
+    console_claim(&b);
+    console_unclaim(&a);
+    KEXPECT(!console_com1_in_use());            /* b still may use it */
+    outb(0x3f8 + 4, 0x10);                      /* as a driver might leave it */
+    outb(0x3f8 + 1, 0x0f);
+    console_unclaim(&b);
+    KEXPECT(console_com1_in_use());
+    KEXPECT(inb(0x3f8 + 4) == 0x03 && inb(0x3f8 + 1) == 0);
+    KEXPECT(inb(0x3f8 + 3) == 0x03);
 }

@@ -78,8 +78,16 @@ host_pci_CFLAGS := -Iuser/servers/pci -Iuser/lib
 HOST_TESTS += critical
 host_critical_SRCS := kernel/core/critical.c kernel/core/resource.c kernel/core/object.c kernel/core/kmem_account.c $(HOST_SUPPORT)
 
+HOST_TESTS += uart
+host_uart_SRCS := user/drivers/uart/ldisc.c
+host_uart_CFLAGS := -Iuser/drivers/uart
+
+HOST_TESTS += ps2kbd
+host_ps2kbd_SRCS := user/drivers/ps2kbd/keymap.c
+host_ps2kbd_CFLAGS := -Iuser/drivers/ps2kbd -Iuser/lib
+
 define host_test_rule
-$(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h user/lib/*.h user/servers/*/*.h)
+$(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h user/lib/*.h user/servers/*/*.h user/drivers/*/*.h)
 	@mkdir -p $$(@D)
 	$$(HOST_CC) $$(HOST_CFLAGS) $$(host_$(1)_CFLAGS) -o $$@ tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(HOST_LDLIBS)
 endef

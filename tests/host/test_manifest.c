@@ -290,6 +290,27 @@ static void test_pci_needs_the_server_first(void **state)
     assert_int_equal(M.e[1].caps[1].pci.by, PCI_SEL_ALL);
 }
 
+/* stdio=NAME: not a handle, given once, a line started earlier. */
+static void test_stdio(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("uart bin/uart\nhello bin/hello stdio=uart log"),
+                     0);
+    assert_string_equal(M.e[1].stdio, "uart");
+    assert_int_equal(M.e[1].ncaps, 0);
+    assert_true(M.e[1].log);
+    assert_string_equal(M.e[0].stdio, "");
+    refused("hello bin/hello stdio=uart\nuart bin/uart", 1,
+            "'stdio=uart' needs 'uart' started on an earlier line");
+    refused("a bin/a stdio=a", 1, "needs 'a'");         /* not itself */
+    refused("u bin/u\na bin/a stdio=u stdio=u", 2, "'stdio=' given twice");
+    refused("a bin/a stdio=", 1, "stdio= takes the name of a line");
+    refused("a bin/a stdio=x/y", 1, "stdio= takes the name of a line, not "
+            "'x/y'");
+    refused("a bin/a stdio=0123456789012345678901234567890123", 1,
+            "stdio= takes the name of a line");
+}
+
 /* An error on a later line leaves nothing of the earlier ones. */
 static void test_all_or_nothing(void **state)
 {
@@ -361,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_names_and_programs),
         cmocka_unit_test(test_control_characters),
         cmocka_unit_test(test_pci_needs_the_server_first),
+        cmocka_unit_test(test_stdio),
         cmocka_unit_test(test_all_or_nothing),
         cmocka_unit_test(test_error_buffer),
         cmocka_unit_test(test_cap_parse_alone),

@@ -47,22 +47,15 @@ static void print_started(const struct service *s)
 {
     const struct manifest_entry *e = s->entry;
     printf("init: started %s (%s, pid %d)%s", e->name, e->program,
-           pid_of(s->proc, NULL), e->log || e->ncaps ? ":" : "");
+           pid_of(s->proc, NULL), e->log || e->stdio[0] || e->ncaps ? ":"
+                                                                  : "");
     if (e->log)
         printf(" log");
+    if (e->stdio[0])
+        printf(" stdio=%s", e->stdio);
     for (unsigned i = 0; i < e->ncaps; i++)
         printf(" %s", e->caps[i].token);
     printf("\n");
-}
-
-/* The running pci server, for pci= capabilities (the parser made sure
- * its line came first). */
-static struct service *pci_server(void)
-{
-    for (unsigned i = 0; i < nrunning; i++)
-        if (strcmp(running[i].entry->name, MANIFEST_PCI_SERVER) == 0)
-            return &running[i];
-    return NULL;
 }
 
 /* Start one entry and wait until it is ready; 0 or 1 (a problem). */
@@ -71,8 +64,9 @@ static int start_one(const struct manifest_entry *e, const void *fs,
 {
     struct service *s = &running[nrunning];
     const char *why = "";
-    int err = service_start(e, fs, len, mica_resource_handle(),
-                            pci_server(), s, &why);
+    struct service_set set = { running, nrunning };
+    int err = service_start(e, fs, len, mica_resource_handle(), &set, s,
+                            &why);
     if (err) {
         printf("init: cannot start %s (%s): %s: %s\n", e->name, e->program,
                why, mica_status_str(err));
@@ -133,6 +127,14 @@ int services_check(void)
         }
     }
     return dead;
+}
+
+int services_connect(const char *name, const char *token,
+                     mica_handle_t *client)
+{
+    struct service_set set = { running, nrunning };
+    struct service *s = service_find(&set, name);
+    return s ? service_connect(s, token, client) : ERR_NOT_FOUND;
 }
 
 /* Forget the program at i, which has ended. */

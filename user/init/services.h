@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "mica.h"
+
 /* Start every program of the bootfs's manifest (fs, len: the mapped
  * bootfs), each ready before the next; returns the number of problems
  * (a bad or missing manifest, which starts nothing, counts one; so does
@@ -15,6 +17,12 @@ int services_start(const void *fs, size_t len);
 
 /* The number of started programs that have ended since, each reported. */
 int services_check(void);
+
+/* A new connection to the running program of line `name`, which
+ * receives its end with `token` (service_connect): OK, or ERR_NOT_FOUND
+ * when no such line runs. */
+int services_connect(const char *name, const char *token,
+                     mica_handle_t *client);
 
 /* Report each program as it ends; never returns. */
 void services_watch(void);

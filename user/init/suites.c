@@ -14,6 +14,7 @@
 #include "bootfs.h"
 #include "mica.h"
 #include "service.h"
+#include "services.h"
 #include "spawn.h"
 #include "suites.h"
 
@@ -33,7 +34,8 @@ static bool needs_resource(const char *name)
 {
     return strcmp(name, "test_devices") == 0 ||
            strcmp(name, "test_services") == 0 ||
-           strcmp(name, "test_critical") == 0;
+           strcmp(name, "test_critical") == 0 ||
+           strcmp(name, "test_drivers") == 0;
 }
 
 /* Suites that start programs of the bootfs get it, read-only, as the
@@ -41,20 +43,33 @@ static bool needs_resource(const char *name)
  * startup handle. */
 static bool needs_bootfs(const char *name)
 {
-    return strcmp(name, "test_services") == 0;
+    return strcmp(name, "test_services") == 0 ||
+           strcmp(name, "test_stdio") == 0 ||
+           strcmp(name, "test_drivers") == 0;
 }
+
+/* The drivers' suite also gets a connection to each running driver of
+ * the manifest it tests: the console and the keyboard (a capability
+ * named after the line; none when the line does not run). */
+static const char *const driver_lines[] = { "uart", "ps2kbd" };
 
 static mica_handle_t startup_for(const char *name)
 {
-    mica_handle_t ch[2], fs;
-    const char *tokens[] = { "bootfs" };
+    mica_handle_t ch[2], h[3];
+    const char *tokens[3] = { "bootfs" };
+    unsigned n = 1;
     if (!needs_bootfs(name) || mica_channel_create(0, ch) != OK)
         return 0;
     int err = mica_handle_duplicate(mica_startup_handle(),
                                     RIGHTS_BASIC | RIGHT_READ | RIGHT_MAP,
-                                    &fs);
-    if (!err && (err = service_send_caps(ch[0], tokens, &fs, 1)))
-        mica_handle_close(fs);
+                                    &h[0]);
+    for (unsigned i = 0; i < 2 && !err && strcmp(name, "test_drivers") == 0;
+         i++)
+        if (services_connect(driver_lines[i], name, &h[n]) == OK)
+            tokens[n++] = driver_lines[i];
+    if (!err && (err = service_send_caps(ch[0], tokens, h, n)))
+        while (n-- > 0)
+            mica_handle_close(h[n]);
     mica_handle_close(ch[0]);
     if (err) {
         mica_handle_close(ch[1]);

@@ -233,6 +233,21 @@ static int parse_one(struct parser *p, const char *tok, struct manifest_cap *c)
     return fail(p, "unknown capability '%s'", tok);
 }
 
+static bool good_name(const char *s);
+
+/* stdio=NAME: the line NAME serves the program's fds 0-2. */
+static int parse_stdio(struct parser *p, const char *tok,
+                       struct manifest_entry *e)
+{
+    const char *v = tok + 6;
+    if (e->stdio[0])
+        return fail(p, "'stdio=' given twice");
+    if (!*v || strlen(v) >= MANIFEST_NAME_MAX || !good_name(v))
+        return fail(p, "stdio= takes the name of a line, not '%s'", v);
+    strcpy(e->stdio, v);
+    return 0;
+}
+
 static int parse_cap(struct parser *p, const char *tok,
                      struct manifest_entry *e)
 {
@@ -242,6 +257,8 @@ static int parse_cap(struct parser *p, const char *tok,
         e->log = true;
         return 0;
     }
+    if (strncmp(tok, "stdio=", 6) == 0)
+        return parse_stdio(p, tok, e);
     for (unsigned i = 0; i < e->ncaps; i++)
         if (strcmp(e->caps[i].token, tok) == 0)
             return fail(p, "'%s' given twice", tok);
@@ -366,6 +383,21 @@ static int check_pci(struct parser *p, const struct manifest *m)
     return 0;
 }
 
+/* A stdio= names a line started earlier: its server runs by then. */
+static int check_stdio(struct parser *p, const struct manifest *m)
+{
+    for (unsigned i = 0; i < m->n; i++) {
+        const struct manifest_entry *e = &m->e[i];
+        const struct manifest_entry *srv = manifest_find(m, e->stdio);
+        if (e->stdio[0] && (!srv || srv >= e)) {
+            p->line = e->line;
+            return fail(p, "'stdio=%s' needs '%s' started on an earlier "
+                        "line", e->stdio, e->stdio);
+        }
+    }
+    return 0;
+}
+
 int manifest_parse(const char *text, size_t len, struct manifest *m,
                    char *err, size_t errlen)
 {
@@ -383,7 +415,7 @@ int manifest_parse(const char *text, size_t len, struct manifest *m,
             goto bad;
         s = nl ? nl + 1 : end;
     }
-    if (check_pci(&p, m) == 0)
+    if (check_pci(&p, m) == 0 && check_stdio(&p, m) == 0)
         return 0;
 bad:
     m->n = 0;

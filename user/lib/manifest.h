@@ -20,7 +20,8 @@
 #include <stdint.h>
 
 #define MANIFEST_MAX_ENTRIES 32
-#define MANIFEST_MAX_CAPS    16     /* handles per program (`log` is none) */
+#define MANIFEST_MAX_CAPS    16     /* handles per program (`log` and
+                                       `stdio=` are none) */
 #define MANIFEST_NAME_MAX    32     /* with the NUL: process names are 31 */
 #define MANIFEST_PATH_MAX    64
 #define MANIFEST_TOKEN_MAX   48
@@ -54,6 +55,8 @@ struct manifest_entry {
     char program[MANIFEST_PATH_MAX];    /* a path in the bootfs */
     unsigned line;                      /* where it was written */
     bool log;                           /* may write the kernel log */
+    char stdio[MANIFEST_NAME_MAX];      /* stdio=NAME: the line serving
+                                           its fds 0-2 ("": none) */
     unsigned ncaps;
     struct manifest_cap caps[MANIFEST_MAX_CAPS];
 };

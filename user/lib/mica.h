@@ -45,6 +45,10 @@ static inline long mica_syscall6(long n, long a, long b, long c, long d,
 
 static inline int mica_debug_write(const void *buf, size_t len)
 { return MICA_CALL(MICA_SYS_debug_write, buf, len, 0, 0, 0, 0); }
+/* Read the kernel log from *pos (docs/abi/syscalls.md); *pos moves on. */
+static inline int mica_debug_read(uint64_t *pos, void *buf, size_t len,
+                                  uint64_t *got)
+{ return MICA_CALL(MICA_SYS_debug_read, pos, buf, len, got, 0, 0); }
 static inline int mica_handle_close(mica_handle_t h)
 { return MICA_CALL(MICA_SYS_handle_close, h, 0, 0, 0, 0, 0); }
 static inline int mica_handle_duplicate(mica_handle_t h, mica_rights_t r,
@@ -83,6 +87,10 @@ static inline int mica_process_write_memory(mica_handle_t h, uint64_t addr,
 static inline int mica_process_info(mica_handle_t h,
                                     struct mica_process_info *info)
 { return MICA_CALL(MICA_SYS_process_info, h, info, 0, 0, 0, 0); }
+/* fds 0-2 of proc go to the console server at ch's other end (moved);
+ * ch 0: no console. */
+static inline int mica_process_set_stdio(mica_handle_t proc, mica_handle_t ch)
+{ return MICA_CALL(MICA_SYS_process_set_stdio, proc, ch, 0, 0, 0, 0); }
 static inline int mica_process_clone(mica_handle_t src, const char *name,
                                      size_t len, mica_handle_t *out)
 { return MICA_CALL(MICA_SYS_process_clone, src, name, len, out, 0, 0); }

@@ -46,6 +46,15 @@ static int make_irq(mica_handle_t res, const struct manifest_cap *c,
     return err;
 }
 
+struct service *service_find(const struct service_set *set,
+                             const char *name)
+{
+    for (unsigned i = 0; set && i < set->n; i++)
+        if (set->s[i].entry && strcmp(set->s[i].entry->name, name) == 0)
+            return &set->s[i];
+    return NULL;
+}
+
 static int make_cap(mica_handle_t res, const struct manifest_cap *c,
                     struct service *pci, mica_handle_t *out)
 {
@@ -122,13 +131,30 @@ static int send_caps(const struct manifest_entry *e, mica_handle_t res,
     return err;
 }
 
+/* The program's console: a connection to the server stdio= names. */
+static int connect_stdio(const struct manifest_entry *e,
+                         const struct service_set *running,
+                         mica_handle_t *out, const char **why)
+{
+    static char token[6 + MANIFEST_NAME_MAX];
+    *out = 0;
+    if (!e->stdio[0])
+        return OK;
+    snprintf(token, sizeof(token), "stdio=%s", e->stdio);
+    struct service *srv = service_find(running, e->stdio);
+    int err = srv ? service_connect(srv, token, out) : ERR_NOT_FOUND;
+    if (err)
+        *why = token;
+    return err;
+}
+
 int service_start(const struct manifest_entry *e, const void *fs, size_t len,
-                  mica_handle_t resource, struct service *pci,
+                  mica_handle_t resource, const struct service_set *running,
                   struct service *out, const char **why)
 {
     static const char *none;
     struct bootfs_entry f;
-    mica_handle_t ch[2];
+    mica_handle_t ch[2], con;
     int err;
     why = why ? why : &none;
     memset(out, 0, sizeof(*out));
@@ -140,14 +166,22 @@ int service_start(const struct manifest_entry *e, const void *fs, size_t len,
         *why = "the startup channel";
         return err;
     }
-    if ((err = send_caps(e, resource, pci, ch[0], why))) {
+    err = send_caps(e, resource, service_find(running, MANIFEST_PCI_SERVER),
+                    ch[0], why);
+    if (!err)
+        err = connect_stdio(e, running, &con, why);
+    if (err) {
         mica_handle_close(ch[0]);
         mica_handle_close(ch[1]);
         return err;
     }
     const char *const argv[] = { e->name, NULL };
-    err = mica_spawn(f.data, f.size, e->name, argv, ch[1], 0,
-                     e->log ? MICA_SPAWN_LOG : 0, &out->proc, why);
+    struct mica_spawn_args a = {
+        .startup = ch[1], .stdio = con,
+        .flags = e->log ? MICA_SPAWN_LOG : 0,
+    };
+    err = mica_spawn_with(f.data, f.size, e->name, argv, &a, &out->proc,
+                          why);
     if (err) {
         mica_handle_close(ch[0]);
         return err;

@@ -9,8 +9,9 @@
  * resource, or a channel to the pci server.  It writes them, with their
  * tokens, as the first message of a new startup channel (caps.h), and
  * starts the program with the other end of that channel, with the log
- * capability only if the line says `log`, and with no resource: a
- * program holds nothing beyond its line.
+ * capability only if the line says `log`, its standard streams on a
+ * channel to the console server if it says `stdio=NAME`, and with no
+ * resource: a program holds nothing beyond its line.
  */
 #ifndef MICA_USER_SERVICE_H
 #define MICA_USER_SERVICE_H
@@ -27,13 +28,26 @@ struct service {
     bool ready;                 /* it said so */
 };
 
+/* The programs already running that a line may connect to. */
+struct service_set {
+    struct service *s;
+    unsigned n;
+};
+
+/* The running program of the line called `name`, or NULL. */
+struct service *service_find(const struct service_set *set,
+                             const char *name);
+
 /* Start entry `e` from the bootfs image (fs, len) with its capabilities,
- * made from `resource`; `pci` is the running pci server when the line
- * has pci= capabilities (else NULL).  OK and *out, or an error with
- * *why saying what failed (a token, or what of the program): nothing of
- * the attempt is left then. */
+ * made from `resource`; `running` (may be NULL) holds the programs its
+ * pci= and stdio= connect to: the pci server, as the line named "pci",
+ * and the console server stdio= names.  With stdio=, the program's
+ * fds 0-2 reach that server (process_set_stdio) from its first
+ * instruction.  OK and *out, or an error with *why saying what failed
+ * (a token, or what of the program): nothing of the attempt is left
+ * then. */
 int service_start(const struct manifest_entry *e, const void *fs, size_t len,
-                  mica_handle_t resource, struct service *pci,
+                  mica_handle_t resource, const struct service_set *running,
                   struct service *out, const char **why);
 
 /* Wait until the program says it is ready (OK), dies or closes its
@@ -43,7 +57,8 @@ int service_start(const struct manifest_entry *e, const void *fs, size_t len,
 int service_wait_ready(struct service *s, uint64_t deadline);
 
 /* A new channel to the server `srv`: its end goes to the server with
- * `token` (pci=...) on the startup channel, the other to *client. */
+ * `token` (pci=..., stdio=...) on the startup channel, the other to
+ * *client. */
 int service_connect(struct service *srv, const char *token,
                     mica_handle_t *client);
 

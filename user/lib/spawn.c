@@ -119,10 +119,17 @@ static int create(const char *name, uint32_t flags, mica_handle_t *p)
                                          ? MICA_PROCESS_LOG : 0);
 }
 
-int mica_spawn(const void *image, size_t len, const char *name,
-               const char *const argv[], mica_handle_t startup,
-               mica_handle_t resource, uint32_t flags, mica_handle_t *proc,
-               const char **why)
+static void close_all(const struct mica_spawn_args *a)
+{
+    const mica_handle_t hs[] = { a->startup, a->resource, a->stdio };
+    for (unsigned i = 0; i < 3; i++)
+        if (hs[i])
+            mica_handle_close(hs[i]);
+}
+
+int mica_spawn_with(const void *image, size_t len, const char *name,
+                    const char *const argv[], const struct mica_spawn_args *a,
+                    mica_handle_t *proc, const char **why)
 {
     struct elf_image img;
     const char *reason = "ok";
@@ -131,16 +138,19 @@ int mica_spawn(const void *image, size_t len, const char *name,
     if (why)
         *why = reason;
     if (!err)
-        err = create(name, flags, &p);
+        err = create(name, a->flags, &p);
     if (err) {
-        if (startup)
-            mica_handle_close(startup);
-        if (resource)
-            mica_handle_close(resource);
+        close_all(a);
         return err;
     }
     uint64_t sp = 0;
-    err = setup(p, image, &img, argv, startup, resource, &sp);
+    if (a->stdio && (err = mica_process_set_stdio(p, a->stdio))) {
+        mica_handle_close(a->stdio);
+        if (why)
+            *why = "the console channel";
+    }
+    int err2 = setup(p, image, &img, argv, a->startup, a->resource, &sp);
+    err = err ? err : err2;
     if (!err)
         err = mica_thread_create(p, "main", 4, &t);
     if (!err) {
@@ -154,4 +164,13 @@ int mica_spawn(const void *image, size_t len, const char *name,
     }
     *proc = p;
     return 0;
+}
+
+int mica_spawn(const void *image, size_t len, const char *name,
+               const char *const argv[], mica_handle_t startup,
+               mica_handle_t resource, uint32_t flags, mica_handle_t *proc,
+               const char **why)
+{
+    struct mica_spawn_args a = { startup, resource, 0, flags };
+    return mica_spawn_with(image, len, name, argv, &a, proc, why);
 }

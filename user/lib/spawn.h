@@ -8,7 +8,8 @@
  * a handle to itself (AT_MICA_PROCESS) and, when given, one startup
  * handle (AT_MICA_STARTUP) and one resource (AT_MICA_RESOURCE), both
  * moved from the caller; with none given, the child's entry is 0, so a
- * program holds a resource only if its creator meant it to.
+ * program holds a resource only if its creator meant it to.  A console
+ * channel, when given, carries the child's fds 0-2 (process_set_stdio).
  */
 #ifndef MICA_USER_SPAWN_H
 #define MICA_USER_SPAWN_H
@@ -28,5 +29,20 @@ int mica_spawn(const void *image, size_t len, const char *name,
                const char *const argv[], mica_handle_t startup,
                mica_handle_t resource, uint32_t flags, mica_handle_t *proc,
                const char **why);
+
+/* What else a child may be given; every handle is consumed. */
+struct mica_spawn_args {
+    mica_handle_t startup;      /* AT_MICA_STARTUP, or 0 */
+    mica_handle_t resource;     /* AT_MICA_RESOURCE, or 0 */
+    mica_handle_t stdio;        /* a console channel for fds 0-2
+                                   (process_set_stdio), or 0 */
+    uint32_t flags;             /* MICA_SPAWN_* */
+};
+
+/* mica_spawn with all of a's; the console is set before the child's
+ * first instruction. */
+int mica_spawn_with(const void *image, size_t len, const char *name,
+                    const char *const argv[], const struct mica_spawn_args *a,
+                    mica_handle_t *proc, const char **why);
 
 #endif

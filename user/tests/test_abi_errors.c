@@ -220,6 +220,37 @@ UTEST(abi_debug_write_errors)
     UEXPECT(st == ERR_ACCESS_DENIED);                   /* no log capability */
 }
 
+UTEST(abi_debug_read_errors)
+{
+    int st = 0;
+    uint64_t pos = 0, got = 7, end;
+    char buf[64];
+    UEXPECT(mica_debug_read(&pos, buf, 4097, &got) == ERR_OUT_OF_RANGE);
+    UEXPECT(mica_debug_read(KERNEL_PTR, buf, 8, &got) == ERR_FAULT);
+    UEXPECT(mica_debug_read(UNMAPPED_PTR, buf, 8, &got) == ERR_FAULT);
+    UEXPECT(mica_debug_read(&pos, buf, 8, KERNEL_PTR) == ERR_FAULT);
+    UEXPECT(mica_debug_read(&pos, KERNEL_PTR, 8, &got) == ERR_FAULT);
+    UEXPECT(mica_debug_read(&pos, UNMAPPED_PTR, 8, &got) == ERR_FAULT);
+    /* past the end: the end, and nothing read */
+    pos = UINT64_MAX;
+    UEXPECT(mica_debug_read(&pos, NULL, 0, &got) == OK && got == 0);
+    end = pos;
+    UEXPECT(end > 0 && end != UINT64_MAX);
+    static const char mark[] = "abi_debug_read_errors: this line\n";
+    const uint64_t n = sizeof(mark) - 1;
+    UEXPECT(mica_debug_write(mark, n) == OK);
+    pos = end;
+    UEXPECT(mica_debug_read(&pos, buf, sizeof(buf), &got) == OK);
+    UEXPECT(got >= n && memcmp(buf, mark, n) == 0 && pos == end + got);
+    /* long overwritten or not: from the oldest byte kept */
+    pos = 0;
+    UEXPECT(mica_debug_read(&pos, buf, 8, &got) == OK);
+    UEXPECT(got == 8 && pos >= 8 && pos <= end);
+    UASSERT(run_in_child(MICA_SYS_debug_read, (uint32_t)CHILD_CODE, 0, 0,
+                         &st) == OK);
+    UEXPECT(st == ERR_ACCESS_DENIED);                   /* no log capability */
+}
+
 UTEST(abi_handle_close_errors)
 {
     mica_handle_t v;

@@ -76,7 +76,11 @@ static int start(struct manifest *m, const char *text, unsigned i,
         printf("    # %s\n", err);
         return ERR_INVALID_ARGS;
     }
-    return service_start(&m->e[i], fs, fs_len, res, pci, s, why);
+    struct service_set set = { pci, pci ? 1 : 0 };
+    static const struct manifest_entry pci_line = { .name = "pci" };
+    if (pci && !pci->entry)
+        pci->entry = &pci_line;         /* a stand-in for the server */
+    return service_start(&m->e[i], fs, fs_len, res, &set, s, why);
 }
 
 static int read_report(struct service *s, struct probe_report *r)

@@ -17,6 +17,7 @@
 /*          name                   number */
 #define MICA_SYSCALLS(X)                       \
     X(debug_write,                 0x1000)     \
+    X(debug_read,                  0x100a)     \
     X(handle_close,                0x1001)     \
     X(handle_duplicate,            0x1002)     \
     X(handle_replace,              0x1003)     \
@@ -33,6 +34,7 @@
     X(process_write_memory,        0x1014)     \
     X(process_info,                0x1015)     \
     X(process_clone,               0x1016)     \
+    X(process_set_stdio,           0x1018)     \
     X(thread_create,               0x1020)     \
     X(thread_start,                0x1021)     \
     X(thread_exit,                 0x1022)     \

@@ -4,21 +4,35 @@
  *
  * The debug port is detected by reading it back (QEMU's debugcon and
  * Bochs return 0xE9).  COM1 is programmed for 115200 8N1 with FIFOs and
- * written by polling; the kernel stops writing to it when a user-space
- * console driver takes it over, except on panic.  Both sinks are written
- * under the log lock only.
+ * written by polling.  Both sinks are written under the log lock only.
+ *
+ * COM1 changes hands with its ports: the moment any process may use one
+ * of them (ioport_enable, through arch_io_allow), the kernel says so in
+ * the log and stops writing there, so its polled writes never mix with
+ * a user-space driver's (the console driver, user/drivers/uart); the
+ * log goes on in the ring and at the debug port.  When the last such
+ * process has died, COM1 is programmed again and the log comes back to
+ * it.  A panic writes to COM1 whoever holds it.  `users` counts the
+ * processes, under claim_lock; com1_released is read by the log's
+ * writers under the log lock, and log_sync() after setting it waits out
+ * a write already under way.
  */
 #include "arch.h"
 #include "arch/x86_64/console.h"
 #include "arch/x86_64/cpu.h"
+#include "log.h"
 #include "panic.h"
+#include "process.h"
+#include "spinlock.h"
 
 #define COM1 0x3F8
 #define DEBUGCON 0xE9
 
 static bool have_debugcon;
 static bool have_com1;
-static bool com1_released;
+static volatile bool com1_released;
+static spinlock_t claim_lock = SPINLOCK_INIT;
+static unsigned users;              /* processes that may use COM1's ports */
 
 static bool com1_probe(void)
 {
@@ -60,7 +74,42 @@ void arch_log_write(const char *s, size_t n)
     }
 }
 
-void arch_log_release_console(void)
+bool console_ports_in(const uint8_t *map)
 {
-    com1_released = true;
+    return map[COM1 / 8] != 0xFF;       /* 0x3F8-0x3FF: one byte */
+}
+
+void console_claim(const struct process *p)
+{
+    irqflags_t f = spin_lock_irqsave(&claim_lock);
+    bool first = users++ == 0;
+    spin_unlock_irqrestore(&claim_lock, f);
+    if (!first || !have_com1)
+        return;
+    kprintf("console: COM1 is '%s''s (pid %u) from now on; the log goes on"
+            " at the debug port\n", p->name, p->pid);
+    f = spin_lock_irqsave(&claim_lock);
+    if (users > 0)
+        com1_released = true;
+    spin_unlock_irqrestore(&claim_lock, f);
+    log_sync();
+}
+
+void console_unclaim(const struct process *p)
+{
+    irqflags_t f = spin_lock_irqsave(&claim_lock);
+    bool last = --users == 0;
+    if (last && com1_released) {
+        com1_probe();                   /* nobody writes it meanwhile */
+        com1_released = false;
+    }
+    spin_unlock_irqrestore(&claim_lock, f);
+    if (last && have_com1)
+        kprintf("console: COM1 is the log's again ('%s', pid %u, has "
+                "ended)\n", p->name, p->pid);
+}
+
+bool console_com1_in_use(void)
+{
+    return have_com1 && !com1_released;
 }

@@ -22,6 +22,7 @@
  * without an IPI, and no lock is taken in the switch.
  */
 #include "arch.h"
+#include "arch/x86_64/console.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/ioperm.h"
 #include "kmem.h"
@@ -77,15 +78,19 @@ int arch_io_allow(struct process *p, uint32_t base, uint32_t count)
         fresh = NULL;
     }
     uint8_t *map = p->io_bitmap;
+    bool console_before = console_ports_in(map);
     for (uint32_t port = base; port < base + count; port++)
         __atomic_and_fetch(&map[port / 8], (uint8_t)~(1u << (port % 8)),
                            __ATOMIC_RELAXED);
     __atomic_store_n(&p->io_gen,
                      __atomic_fetch_add(&next_gen, 1, __ATOMIC_RELAXED),
                      __ATOMIC_RELEASE);
+    bool claim = !console_before && console_ports_in(map);
     spin_unlock_irqrestore(&p->obj.lock, f);
     if (fresh)
         kobj_free(&p->acct, fresh, IO_BITMAP_BYTES);
+    if (claim)
+        console_claim(p);               /* the log leaves COM1 */
     /* the caller's own CPU sees it at once */
     irqflags_t g = arch_irq_save();
     struct thread *me = this_cpu()->current;
@@ -97,7 +102,11 @@ int arch_io_allow(struct process *p, uint32_t base, uint32_t count)
 
 void arch_io_release(struct process *p)
 {
-    if (p->io_bitmap)
-        kobj_free(&p->acct, p->io_bitmap, IO_BITMAP_BYTES);
+    uint8_t *map = p->io_bitmap;
+    if (!map)
+        return;
     p->io_bitmap = NULL;
+    if (console_ports_in(map))
+        console_unclaim(p);             /* COM1 may come back to the log */
+    kobj_free(&p->acct, map, IO_BITMAP_BYTES);
 }
