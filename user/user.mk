@@ -41,7 +41,7 @@ $(UBUILD)/malloc/%.o: $(MALLOC_DIR)/%.c $(MALLOC_HDRS) user/lib/mica.h
 	$(Q)$(UCC) $(UCFLAGS) -DMICA_MALLOC_OVERRIDE -c $< -o $@
 
 UHDRS     := $(wildcard user/lib/*.h user/init/*.h user/bench/*.h \
-                        user/tests/progs/*.h \
+                        user/tests/*.h user/tests/progs/*.h \
                         abi/include/mica/*.h kernel/include/elf.h \
                         kernel/include/ustack.h)
 

@@ -119,6 +119,15 @@ int services_start(const void *fs, size_t len)
     return problems;
 }
 
+int services_connect(const char *name, const char *token,
+                     mica_handle_t *client)
+{
+    for (unsigned i = 0; i < nrunning; i++)
+        if (strcmp(running[i].entry->name, name) == 0)
+            return service_connect(&running[i], token, client);
+    return ERR_NOT_FOUND;
+}
+
 int services_check(void)
 {
     int dead = 0;

@@ -14,6 +14,7 @@
 #include "bootfs.h"
 #include "mica.h"
 #include "service.h"
+#include "services.h"
 #include "spawn.h"
 #include "suites.h"
 
@@ -31,34 +32,52 @@ static const char *suite_name(const char *path)
 static bool needs_resource(const char *name)
 {
     return strcmp(name, "test_devices") == 0 ||
-           strcmp(name, "test_services") == 0;
+           strcmp(name, "test_services") == 0 ||
+           strcmp(name, "test_blk") == 0;
 }
 
 /* Suites that start programs of the bootfs get it, read-only, as the
- * capability `bootfs` (caps.h) on a startup channel; the others get no
- * startup handle. */
+ * capability `bootfs` (caps.h) on a startup channel. */
 static bool needs_bootfs(const char *name)
 {
-    return strcmp(name, "test_services") == 0;
+    return strcmp(name, "test_services") == 0 ||
+           strcmp(name, "test_blk") == 0;
 }
 
+/* The block driver's suite gets `blk`: a connection to the manifest's
+ * `disk` driver, when it runs. */
+static bool needs_disk(const char *name)
+{
+    return strcmp(name, "test_blk") == 0;
+}
+
+/* The suite's startup channel with its capabilities, or 0 for a suite
+ * that gets none. */
 static mica_handle_t startup_for(const char *name)
 {
-    mica_handle_t ch[2], fs;
-    const char *tokens[] = { "bootfs" };
-    if (!needs_bootfs(name) || mica_channel_create(0, ch) != OK)
+    mica_handle_t ch[2], h[2];
+    const char *tokens[2];
+    unsigned n = 0;
+    if (needs_bootfs(name) &&
+        mica_handle_duplicate(mica_startup_handle(),
+                              RIGHTS_BASIC | RIGHT_READ | RIGHT_MAP,
+                              &h[n]) == OK)
+        tokens[n++] = "bootfs";
+    if (needs_disk(name) && services_connect("disk", "blk", &h[n]) == OK)
+        tokens[n++] = "blk";
+    if (n == 0)
         return 0;
-    int err = mica_handle_duplicate(mica_startup_handle(),
-                                    RIGHTS_BASIC | RIGHT_READ | RIGHT_MAP,
-                                    &fs);
-    if (!err && (err = service_send_caps(ch[0], tokens, &fs, 1)))
-        mica_handle_close(fs);
-    mica_handle_close(ch[0]);
-    if (err) {
-        mica_handle_close(ch[1]);
-        return 0;
+    int err = mica_channel_create(0, ch);
+    if (!err) {
+        err = service_send_caps(ch[0], tokens, h, n);
+        mica_handle_close(ch[0]);       /* the message stays queued */
+        if (err)
+            mica_handle_close(ch[1]);
     }
-    return ch[1];
+    if (err)
+        for (unsigned i = 0; i < n; i++)
+            mica_handle_close(h[i]);
+    return err ? 0 : ch[1];
 }
 
 /* Run one suite; 0 passed, 1 failed, 2 nothing selected in it. */
