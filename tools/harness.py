@@ -39,7 +39,9 @@ the boot the harness reads the image back: every sector outside
 1024-1151 must still hold pattern A (nothing may write there), and when
 the log shows blk_writes_pattern_b passed, 1024-1151 must hold pattern
 B.  `disks PREFIX` writes PREFIX.disk.img and PREFIX.scratch.img the
-same way, for make run and make bench.
+same way unless they exist (a disk keeps what a run wrote; delete it for
+a fresh one) and prints QEMU's arguments for them, for make run, make
+gdb and make bench.
 """
 import argparse
 import os
@@ -75,13 +77,15 @@ def disk_pattern(seed, first, count):
     return struct.pack("<%dQ" % len(words), *words)
 
 
-def make_disks(prefix):
-    """Write PREFIX.disk.img and PREFIX.scratch.img; return their paths."""
+def make_disks(prefix, keep=False):
+    """Write PREFIX.disk.img and PREFIX.scratch.img (with keep, only
+    those missing); return their paths."""
     disk, scratch = prefix + ".disk.img", prefix + ".scratch.img"
-    with open(disk, "wb") as f:
-        f.write(disk_pattern(SEED_A, 0, DISK_SECTORS))
-    with open(scratch, "wb") as f:
-        f.write(disk_pattern(SEED_SCRATCH, 0, SCRATCH_SECTORS))
+    for path, seed, n in ((disk, SEED_A, DISK_SECTORS),
+                          (scratch, SEED_SCRATCH, SCRATCH_SECTORS)):
+        if not (keep and os.path.exists(path)):
+            with open(path, "wb") as f:
+                f.write(disk_pattern(seed, 0, n))
     return disk, scratch
 
 
@@ -318,7 +322,7 @@ def main():
     args = p.parse_args()
     if args.cmd == "disks":
         os.makedirs(os.path.dirname(args.prefix) or ".", exist_ok=True)
-        make_disks(args.prefix)
+        print(" ".join(disk_args(*make_disks(args.prefix, keep=True))))
         sys.exit(0)
     if args.cmd == "boot":
         ok, _, _ = boot(args, args.name)
