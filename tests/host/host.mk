@@ -75,8 +75,14 @@ host_pci_SRCS := user/servers/pci/enum.c user/servers/pci/msi.c \
                  user/servers/pci/policy.c user/servers/pci/list.c
 host_pci_CFLAGS := -Iuser/servers/pci -Iuser/lib
 
+HOST_TESTS += virtio_blk
+host_virtio_blk_SRCS := user/drivers/virtio-blk/virtq.c \
+                        user/drivers/virtio-blk/vpci.c \
+                        user/drivers/virtio-blk/blk.c
+host_virtio_blk_CFLAGS := -Iuser/drivers/virtio-blk -Iuser/lib
+
 define host_test_rule
-$(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h user/lib/*.h user/servers/*/*.h)
+$(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h user/lib/*.h user/servers/*/*.h user/drivers/*/*.h)
 	@mkdir -p $$(@D)
 	$$(HOST_CC) $$(HOST_CFLAGS) $$(host_$(1)_CFLAGS) -o $$@ tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(HOST_LDLIBS)
 endef
