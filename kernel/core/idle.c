@@ -10,12 +10,12 @@
  * halted while it woke): such a stretch counts as nothing, which is
  * what it was.
  *
- * A CPU's `halted` flag is set after the count is raised and cleared
- * before it is lowered, so an NMI landing anywhere in between either
- * sees the flag and does the whole way out itself, or sees none and
- * leaves it to the interrupt that ends the halt.  A CPU that an NMI
- * woke before it halted then halts uncounted until its next interrupt,
- * which only makes the sum short.
+ * A CPU's `halted` flag is set after the count is raised, and taken
+ * (exchanged for false) before it is lowered, so an NMI landing
+ * anywhere in between either takes the flag and does the whole way out
+ * itself, or finds none and leaves it to the interrupt that ends the
+ * halt.  A CPU that an NMI woke before it halted then halts uncounted
+ * until its next interrupt, which only makes the sum short.
  *
  * The timestamps are taken a few instructions from the halt itself (the
  * compare-and-swap and `sti` before it, the interrupt entry's register
@@ -57,7 +57,8 @@ void cpu_idle_wait(void)
 void cpu_idle_woken(struct percpu *c)
 {
     uint64_t now = arch_timestamp();
-    c->halted = false;
+    if (!__atomic_exchange_n(&c->halted, false, __ATOMIC_RELAXED))
+        return;                 /* an NMI inside this got there first */
     uint64_t old = __atomic_load_n(&state, __ATOMIC_RELAXED), new;
     do {
         new = ((old & ~ALL_HALTED) & ~COUNT_MASK) |
