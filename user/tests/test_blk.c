@@ -11,9 +11,11 @@
  *    on the host after the boot) and nothing anywhere else, and tries
  *    every bad request, each of which must fail with its documented
  *    error and leave the disk alone;
- *  - the read-only scratch disk at 00:05.0, for drivers the suite starts
- *    itself (with its own pci server, from the root resource and the
- *    bootfs init gives it), stops, and kills while a client reads.
+ *  - the read-only scratch disk at 00:05.0, which has no MSI-X (its
+ *    drivers take the legacy line and read the ISR status), for drivers
+ *    the suite starts itself (with its own pci server, from the root
+ *    resource and the bootfs init gives it), stops, and kills while a
+ *    client reads.
  *
  * Every wait is for progress, bounded by 60 s to turn a hang into a
  * failure.
@@ -538,7 +540,10 @@ static bool wait_blocked(mica_handle_t t)
  * first (through the suite's own mapping of its registers: QEMU's reset
  * finishes what is in flight, and then the device touches no memory),
  * so the read can never finish; the kill must end it with
- * ERR_PEER_CLOSED.  A new driver then brings the device back. */
+ * ERR_PEER_CLOSED.  A new driver then brings the device back.  (When
+ * the reset's last completion interrupted the driver just before it
+ * died, the kernel answers for it, and the log says every holder of the
+ * line said not mine: the dead driver is the holder.) */
 UTEST(blk_driver_killed_while_client_reads)
 {
     struct service s;

@@ -171,7 +171,8 @@ static int handshake(struct disk *d, mica_handle_t pci, mica_handle_t dma,
     if (vpci_reset(&d->v))
         return fail(why, "reset", ERR_IO);
     if (vpci_negotiate(&d->v, WANTED, &features))
-        return fail(why, "features (no VERSION_1, or refused)", ERR_NOT_SUPPORTED);
+        return fail(why, "features (no VERSION_1, or refused)",
+                    ERR_NOT_SUPPORTED);
     read_config(d, features);
     if (d->info.max_sectors == 0)
         return fail(why, "limits (segments too small)", ERR_NOT_SUPPORTED);
