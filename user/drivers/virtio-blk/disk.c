@@ -116,11 +116,12 @@ static int setup_queue(struct disk *d, mica_handle_t dma)
     void *ring;
     uint64_t ring_pa;
     uint16_t size = vpci_queue_max(&d->v, 0);
-    if (size < 2 + DISK_DATA_DESCS)
-        return ERR_NOT_SUPPORTED;
     if (size > DISK_QUEUE_SIZE)
         size = DISK_QUEUE_SIZE;
-    virtq_layout(size, &l);
+    while (size & (size - 1))           /* a power of two, as split rings */
+        size &= (uint16_t)(size - 1);
+    if (size < 2 + DISK_DATA_DESCS || virtq_layout(size, &l))
+        return ERR_NOT_SUPPORTED;
     int err = alloc_dma(dma, l.total + 4096, &ring, &ring_pa);
     if (!err)
         err = alloc_dma(dma, DISK_SLOTS * DISK_SLOT_BYTES,

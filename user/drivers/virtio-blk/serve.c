@@ -112,13 +112,13 @@ static void start(const struct blk_request *q, uint64_t txid,
 
 static void request(const struct mica_msg_buf *in)
 {
-    struct blk_request q;
+    struct blk_request q = { 0 };
     if (!in->txid) {                    /* not a call: nobody to answer */
         close_all(in->handles, in->actual_handles);
         return;
     }
-    memcpy(&q, in->bytes, sizeof(q) < in->actual_bytes ? sizeof(q)
-                                                        : in->actual_bytes);
+    if (in->actual_bytes == sizeof(q))
+        memcpy(&q, in->bytes, sizeof(q));
     int err = blk_check(&disk->info, &q, in->actual_bytes,
                         in->actual_handles);
     if (err) {
