@@ -32,8 +32,9 @@ suite user/tests/test_blk.c computes the same, from blk_pattern.h):
   - NAME.disk.img, 4 MiB, seed SEED_A, at PCI 00:04.0, where the boot
     manifest's `disk` driver serves it (user/manifest);
   - NAME.scratch.img, 1 MiB, seed SEED_SCRATCH, read-only, at 00:05.0
-    and without MSI-X (so its drivers take the legacy interrupt), for
-    the drivers the suite starts, stops and kills itself.
+    and without MSI-X (so its drivers take the legacy interrupt), whose
+    last sector gives an I/O error, for the drivers the suite starts,
+    stops and kills itself.
 The suite reads the disk and checks every byte, and its test
 blk_writes_pattern_b writes sectors 1024-1151 with seed SEED_B.  After
 the boot the harness reads the image back: every sector outside
@@ -45,6 +46,7 @@ a fresh one) and prints QEMU's arguments for them, for make run, make
 gdb and make bench.
 """
 import argparse
+import json
 import os
 import re
 import struct
@@ -91,11 +93,19 @@ def make_disks(prefix, keep=False):
 
 
 def disk_args(disk, scratch):
-    """QEMU's arguments for the two disks (modern virtio-blk, fixed slots)."""
+    """QEMU's arguments for the two disks (modern virtio-blk, fixed slots).
+    The scratch disk's last sector cannot be read: QEMU's blkdebug layer
+    fails every read that touches it with EIO, which the device reports
+    as an I/O error."""
+    bad = {"driver": "raw", "node-name": "scratch", "read-only": True,
+           "file": {"driver": "blkdebug", "read-only": True,
+                    "inject-error": [{"event": "read_aio", "errno": 5,
+                                      "sector": SCRATCH_SECTORS - 1}],
+                    "image": {"driver": "file", "filename": scratch,
+                              "read-only": True}}}
     return ["-drive", "file=%s,if=none,id=disk,format=raw" % disk,
             "-device", "virtio-blk-pci,drive=disk,disable-legacy=on,addr=04.0",
-            "-drive",
-            "file=%s,if=none,id=scratch,format=raw,readonly=on" % scratch,
+            "-blockdev", json.dumps(bad, separators=(",", ":")),
             "-device", "virtio-blk-pci,drive=scratch,disable-legacy=on,"
             "addr=05.0,vectors=0"]
 

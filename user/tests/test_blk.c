@@ -12,7 +12,8 @@
  *    every bad request, each of which must fail with its documented
  *    error and leave the disk alone;
  *  - the read-only scratch disk at 00:05.0, which has no MSI-X (its
- *    drivers take the legacy line and read the ISR status), for drivers
+ *    drivers take the legacy line and read the ISR status) and whose
+ *    last sector gives an I/O error (QEMU's blkdebug), for drivers
  *    the suite starts itself (with its own pci server, from the root
  *    resource and the bootfs init gives it), stops, and kills while a
  *    client reads.
@@ -445,11 +446,15 @@ UTEST(blk_read_only_device)
     UEXPECT(blk_info(ch, &i) == OK);
     UEXPECT(i.sectors == BLK_PAT_SCRATCH_SECTORS);
     UEXPECT(i.flags & BLK_INFO_READ_ONLY);
-    for (uint64_t n, sec = 0; sec < i.sectors; sec += n) {
-        n = i.sectors - sec < i.max_sectors ? i.sectors - sec : i.max_sectors;
+    uint64_t last = i.sectors - 1;          /* gives an I/O error */
+    for (uint64_t n, sec = 0; sec < last; sec += n) {
+        n = last - sec < i.max_sectors ? last - sec : i.max_sectors;
         UASSERT(blk_read(ch, sec, (uint32_t)n, buf) == OK);
         UASSERT(holds(buf, BLK_PAT_SEED_SCRATCH, sec, (uint32_t)n));
     }
+    UEXPECT(blk_read(ch, last, 1, buf) == ERR_IO);
+    UEXPECT(blk_read(ch, last - 7, 8, buf) == ERR_IO);
+    UEXPECT(blk_read(ch, last - 1, 1, buf) == OK);  /* and it goes on */
     UEXPECT(blk_write(ch, 0, 1, buf) == ERR_ACCESS_DENIED);
     UEXPECT(blk_flush(ch) == OK);
     mica_handle_close(ch);
