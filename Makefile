@@ -110,17 +110,23 @@ iso: deps
 QEMU_BASE := -M q35 -accel $(ACCEL) -cpu max -m $(MEM) -no-reboot \
              -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
+# The disks of make run and make gdb, kept between runs (delete them
+# for fresh ones): the manifest's disk at 00:04.0 and the test suite's
+# read-only scratch disk at 00:05.0, written as tools/harness.py writes
+# those of the test boots.
+RUN_DISKS = $$($(PYTHON) tools/harness.py disks $(BUILD)/run)
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	@echo "Booting Mica (QEMU: Ctrl-A X quits, Ctrl-A C for the monitor)"
 	@$(QEMU) $(QEMU_BASE) -smp $(SMP) -serial mon:stdio \
-	    -debugcon file:$(BUILD)/run.debug.log \
+	    -debugcon file:$(BUILD)/run.debug.log $(RUN_DISKS) \
 	    -kernel $(KERNEL_BIN) -initrd "$(INIT_ELF) init,$(BOOTFS) bootfs" \
 	    -append "$(APPEND)"; \
 	    s=$$?; [ $$s = 0 ] || [ $$s = 33 ] || { echo "QEMU exit status $$s"; exit 1; }
 
 gdb: all
-	$(QEMU) $(QEMU_BASE) -smp $(SMP) -serial mon:stdio -s -S \
+	$(QEMU) $(QEMU_BASE) -smp $(SMP) -serial mon:stdio -s -S $(RUN_DISKS) \
 	    -kernel $(KERNEL_BIN) -initrd "$(INIT_ELF) init,$(BOOTFS) bootfs" \
 	    -append "$(APPEND)" & \
 	    gdb -q -x tools/gdbinit $(KERNEL_ELF); kill %1 2>/dev/null; true

@@ -4,29 +4,55 @@
     harness.py boot NAME [--smp N] (--kernel BIN --initrd CPIO | --iso ISO)
                          [--append ARGS] [--timeout S] [--icount]
     harness.py selftest --kernel BIN --initrd CPIO
+    harness.py disks PREFIX
 
 `boot` runs QEMU (TCG unless --accel says otherwise) with the serial
 console (COM1; COM2 exists too, unconnected, for the interrupt tests'
 loopback) and the debug port captured to build/test/NAME.serial.log and
-NAME.debug.log.  It judges the debug port's log, which carries the whole
-kernel log from the first line to the last: COM1 carries it only until
-the console driver takes the port over (after that, what the console
-shows is the driver's).  It passes the run only if all of these hold:
+NAME.debug.log, and two virtio-blk disks (below).  It judges the debug
+port's log, which carries the whole kernel log from the first line to
+the last: COM1 carries it only until the console driver takes the port
+over (after that, what the console shows is the driver's).  It passes
+the run only if all of these hold:
   - QEMU exited with status 33, the isa-debug-exit success code (a triple
     fault under -no-reboot exits 0; a panic exits 35);
   - the log has a KTAP plan line "1..N" with N > 0, and exactly N results,
     numbered 1..N, none of them "not ok";
   - the final marker line "mica: done" came after the last result;
-  - no panic report, and no timeout.
+  - no panic report, and no timeout;
+  - the disk holds what it should (below).
 On failure it prints why and the tail of the log (the backtrace, for a
 crash).  `selftest` proves the harness itself catches failures: a
 deliberate page fault (with a symbolized backtrace), a triple fault, a
 panic, a hang (timeout) and a boot whose self-tests are not selected must
-all be judged failed.
+all be judged failed, and so must a boot whose disk does not hold what
+the harness expects.
+
+The disks.  Before each boot the harness writes two raw images, each
+512-byte sector s filled with the pattern of its seed (disk_pattern:
+64 little-endian words, word w = seed ^ s * K1 ^ w * K2 mod 2^64; the
+suite user/tests/test_blk.c computes the same, from blk_pattern.h):
+  - NAME.disk.img, 4 MiB, seed SEED_A, at PCI 00:04.0, where the boot
+    manifest's `disk` driver serves it (user/manifest);
+  - NAME.scratch.img, 1 MiB, seed SEED_SCRATCH, read-only, at 00:05.0
+    and without MSI-X (so its drivers take the legacy interrupt), whose
+    last sector gives an I/O error, for the drivers the suite starts,
+    stops and kills itself.
+The suite reads the disk and checks every byte, and its test
+blk_writes_pattern_b writes sectors 1024-1151 with seed SEED_B.  After
+the boot the harness reads the image back: every sector outside
+1024-1151 must still hold pattern A (nothing may write there), and when
+the log shows blk_writes_pattern_b passed, 1024-1151 must hold pattern
+B.  `disks PREFIX` writes PREFIX.disk.img and PREFIX.scratch.img the
+same way unless they exist (a disk keeps what a run wrote; delete it for
+a fresh one) and prints QEMU's arguments for them, for make run, make
+gdb and make bench.
 """
 import argparse
+import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import time
@@ -35,8 +61,98 @@ SUCCESS_STATUS = 33
 MARKER = "mica: done"
 OUT_DIR = os.path.join("build", "test")
 
+# The disks: keep in step with user/tests/blk_pattern.h.
+SECTOR = 512
+DISK_SECTORS = 8192                     # 4 MiB
+SCRATCH_SECTORS = 2048                  # 1 MiB
+SEED_A = 0x4d6963612d413031             # what the host writes
+SEED_B = 0x4d6963612d423032             # what the system writes
+SEED_SCRATCH = 0x4d6963612d533033
+B_FIRST, B_COUNT = 1024, 128            # where it writes
+B_TEST = "blk_writes_pattern_b"         # the test that writes it
+K1, K2 = 0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f
+MASK = (1 << 64) - 1
 
-def qemu_command(args, name):
+
+def disk_pattern(seed, first, count):
+    """The bytes of sectors [first, first + count) of pattern `seed`."""
+    words = []
+    for s in range(first, first + count):
+        base = seed ^ (s * K1 & MASK)
+        words.extend(base ^ (w * K2 & MASK) for w in range(SECTOR // 8))
+    return struct.pack("<%dQ" % len(words), *words)
+
+
+def make_disks(prefix, keep=False):
+    """Write PREFIX.disk.img and PREFIX.scratch.img (with keep, only
+    those missing); return their paths."""
+    disk, scratch = prefix + ".disk.img", prefix + ".scratch.img"
+    for path, seed, n in ((disk, SEED_A, DISK_SECTORS),
+                          (scratch, SEED_SCRATCH, SCRATCH_SECTORS)):
+        if not (keep and os.path.exists(path)):
+            with open(path, "wb") as f:
+                f.write(disk_pattern(seed, 0, n))
+    return disk, scratch
+
+
+def disk_args(disk, scratch):
+    """QEMU's arguments for the two disks (modern virtio-blk, fixed slots).
+    The scratch disk's last sector cannot be read: QEMU's blkdebug layer
+    fails every read that touches it with EIO, which the device reports
+    as an I/O error."""
+    bad = {"driver": "raw", "node-name": "scratch", "read-only": True,
+           "file": {"driver": "blkdebug", "read-only": True,
+                    "inject-error": [{"event": "read_aio", "errno": 5,
+                                      "sector": SCRATCH_SECTORS - 1}],
+                    "image": {"driver": "file", "filename": scratch,
+                              "read-only": True}}}
+    return ["-drive", "file=%s,if=none,id=disk,format=raw" % disk,
+            "-device", "virtio-blk-pci,drive=disk,disable-legacy=on,addr=04.0",
+            "-blockdev", json.dumps(bad, separators=(",", ":")),
+            "-device", "virtio-blk-pci,drive=scratch,disable-legacy=on,"
+            "addr=05.0,vectors=0"]
+
+
+def first_difference(got, want, first):
+    """The first sector where got and want differ, counted from `first`."""
+    for i in range(0, len(want), SECTOR):
+        if got[i:i + SECTOR] != want[i:i + SECTOR]:
+            return first + i // SECTOR
+    return None
+
+
+def check_disk(path, log, seed_b):
+    """Reasons the disk image after the boot is not what it should be."""
+    try:
+        with open(path, "rb") as f:
+            img = f.read()
+    except OSError as e:
+        return ["disk: cannot read %s: %s" % (path, e)]
+    if len(img) != DISK_SECTORS * SECTOR:
+        return ["disk: %s is %d bytes, not %d" %
+                (path, len(img), DISK_SECTORS * SECTOR)]
+    reasons = []
+    lo, hi = B_FIRST * SECTOR, (B_FIRST + B_COUNT) * SECTOR
+    for first, count in ((0, B_FIRST),
+                         (B_FIRST + B_COUNT, DISK_SECTORS - B_FIRST - B_COUNT)):
+        bad = first_difference(img[first * SECTOR:(first + count) * SECTOR],
+                               disk_pattern(SEED_A, first, count), first)
+        if bad is not None:
+            reasons.append("disk: sector %d no longer holds the host's "
+                           "pattern A (nothing may write outside %d-%d)" %
+                           (bad, B_FIRST, B_FIRST + B_COUNT - 1))
+            break
+    wrote = re.search(r"^\s+ok \d+ %s$" % B_TEST, log, re.M)
+    if wrote:
+        bad = first_difference(img[lo:hi],
+                               disk_pattern(seed_b, B_FIRST, B_COUNT), B_FIRST)
+        if bad is not None:
+            reasons.append("disk: %s passed, but sector %d does not hold "
+                           "pattern B on the host" % (B_TEST, bad))
+    return reasons
+
+
+def qemu_command(args, name, disks):
     serial = os.path.join(OUT_DIR, name + ".serial.log")
     debug = os.path.join(OUT_DIR, name + ".debug.log")
     cmd = [args.qemu, "-M", "q35", "-accel", args.accel, "-cpu", "max",
@@ -44,7 +160,7 @@ def qemu_command(args, name):
            "-display", "none", "-monitor", "none",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-serial", "file:" + serial, "-serial", "null",
-           "-debugcon", "file:" + debug]
+           "-debugcon", "file:" + debug] + disk_args(*disks)
     if args.icount:
         cmd += ["-icount", "shift=0,sleep=off"]
     if args.iso:
@@ -122,9 +238,10 @@ def judge(log, status, timed_out):
     return not reasons, reasons, (passed, len(failed))
 
 
-def boot(args, name, quiet=False):
+def boot(args, name, quiet=False, seed_b=SEED_B):
     os.makedirs(OUT_DIR, exist_ok=True)
-    cmd, log_path = qemu_command(args, name)
+    disks = make_disks(os.path.join(OUT_DIR, name))
+    cmd, log_path = qemu_command(args, name, disks)
     status, timed_out, qemu_out, secs = run_qemu(cmd, args.timeout)
     try:
         with open(log_path, errors="replace") as f:
@@ -132,6 +249,8 @@ def boot(args, name, quiet=False):
     except OSError:
         log = ""
     ok, reasons, (npass, nfail) = judge(log, status, timed_out)
+    reasons += check_disk(disks[0], log, seed_b)
+    ok = not reasons
     if not quiet:
         verdict = "PASS" if ok else "FAIL"
         print("harness: %-8s %s  (%d passed, %d failed, %.1f s wall)" %
@@ -162,12 +281,17 @@ def selftest(args):
          ["exit status 35"], ["deliberate panic", "Backtrace:"]),
         ("fault-hang", "test=all fault=hang", 8, ["timed out"], []),
         ("no-tests", "test=nosuchtest", 60, ["the plan selects no test"], []),
+        # the system writes pattern B; the harness expects another
+        ("disk-check", "test=" + B_TEST, 120,
+         ["does not hold pattern B"], ["ok 1 " + B_TEST]),
     ]
     bad = 0
     for name, append, timeout, want_reasons, want_log in cases:
         args.append, args.timeout = append, timeout
         args.smp = 4 if name == "fault-panic" else 1   # stops other CPUs
-        ok, reasons, log = boot(args, "harness-" + name, quiet=True)
+        seed_b = SEED_B ^ 1 if name == "disk-check" else SEED_B
+        ok, reasons, log = boot(args, "harness-" + name, quiet=True,
+                                seed_b=seed_b)
         problems = []
         if ok:
             problems.append("was judged a pass")
@@ -195,6 +319,7 @@ def main():
     p.add_argument("--qemu", default="qemu-system-x86_64")
     p.add_argument("--accel", default="tcg")
     sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("disks").add_argument("prefix")
     for c in ("boot", "selftest"):
         s = sub.add_parser(c)
         if c == "boot":
@@ -209,6 +334,10 @@ def main():
         s.add_argument("--timeout", type=float, default=120)
         s.add_argument("--icount", action="store_true")
     args = p.parse_args()
+    if args.cmd == "disks":
+        os.makedirs(os.path.dirname(args.prefix) or ".", exist_ok=True)
+        print(" ".join(disk_args(*make_disks(args.prefix, keep=True))))
+        sys.exit(0)
     if args.cmd == "boot":
         ok, _, _ = boot(args, args.name)
     else:

@@ -21,8 +21,9 @@ ULOADER_SRCS := user/lib/spawn.c user/lib/bootfs.c kernel/core/elf.c \
                 kernel/core/ustack.c
 ULOADER_FLAGS := -DMICA_USER -Ikernel/include
 # what programs started from the manifest use: their capabilities, and
-# the pci protocol's client side
-USVC_SRCS := user/lib/caps.c user/lib/manifest.c user/lib/pci_client.c
+# the pci and block protocols' client sides
+USVC_SRCS := user/lib/caps.c user/lib/manifest.c user/lib/pci_client.c \
+             user/lib/blk_client.c
 # what starts such programs (init, and the suites standing in for it)
 USTART_SRCS := $(USVC_SRCS) user/lib/service.c
 
@@ -41,7 +42,7 @@ $(UBUILD)/malloc/%.o: $(MALLOC_DIR)/%.c $(MALLOC_HDRS) user/lib/mica.h
 	$(Q)$(UCC) $(UCFLAGS) -DMICA_MALLOC_OVERRIDE -c $< -o $@
 
 UHDRS     := $(wildcard user/lib/*.h user/init/*.h user/bench/*.h \
-                        user/tests/progs/*.h \
+                        user/tests/*.h user/tests/progs/*.h \
                         abi/include/mica/*.h kernel/include/elf.h \
                         kernel/include/ustack.h)
 

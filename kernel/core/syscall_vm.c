@@ -9,6 +9,7 @@
  */
 #include "clock.h"
 #include "cmdline.h"
+#include "idle.h"
 #include "lib.h"
 #include "mica/errors.h"
 #include "mica/rights.h"
@@ -231,6 +232,7 @@ int64_t sys_system_info(uint64_t uout, uint64_t a1, uint64_t a2, uint64_t a3,
         .live_events = object_live_count(OBJ_EVENT),
         .live_timers = object_live_count(OBJ_TIMER),
         .live_exceptions = object_live_count(OBJ_EXCEPTION),
+        .idle_all_ticks = idle_all_ticks(),
     };
     return copy_to_user(uout, &info, sizeof(info));
 }

@@ -9,6 +9,7 @@
 #include "arch.h"
 #include "critical.h"
 #include "fpu.h"
+#include "idle.h"
 #include "kmem.h"
 #include "lib.h"
 #include "log.h"
@@ -183,7 +184,7 @@ static void idle_loop(void *arg)
     for (;;) {
         arch_irq_disable();
         sched_preempt_check(false);
-        arch_wait_for_interrupt();
+        cpu_idle_wait();
     }
 }
 

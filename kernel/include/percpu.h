@@ -31,6 +31,7 @@ struct percpu {
     void *arch;                 /* arch-private (GDT, TSS, IST stacks) */
     struct sched_cpu *sched;    /* this CPU's run queue and idle thread */
     struct aspace *aspace;      /* user address space loaded, or NULL */
+    volatile bool halted;       /* in cpu_idle_wait's halt (idle.h) */
 };
 
 #define PERCPU_KSTACK_TOP 8

@@ -86,6 +86,12 @@ HOST_TESTS += ps2kbd
 host_ps2kbd_SRCS := user/drivers/ps2kbd/keymap.c
 host_ps2kbd_CFLAGS := -Iuser/drivers/ps2kbd -Iuser/lib
 
+HOST_TESTS += virtio_blk
+host_virtio_blk_SRCS := user/drivers/virtio-blk/virtq.c \
+                        user/drivers/virtio-blk/vpci.c \
+                        user/drivers/virtio-blk/blk.c
+host_virtio_blk_CFLAGS := -Iuser/drivers/virtio-blk -Iuser/lib
+
 define host_test_rule
 $(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h user/lib/*.h user/servers/*/*.h user/drivers/*/*.h)
 	@mkdir -p $$(@D)

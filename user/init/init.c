@@ -9,8 +9,9 @@
  * each in-system test suite of the bootfs in its own process and prints
  * their KTAP results nested under the kernel's (suites.c), and exits 0
  * only if every suite passed and every program of the manifest started
- * and still runs.  "bench=..." runs the benchmarks alone (bench.c), so
- * that nothing else runs beside them.
+ * and still runs.  "bench=..." runs the benchmarks (bench.c) instead,
+ * with nothing else running beside them; the block benchmark, which
+ * comes last, starts the manifest's programs itself.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,12 +38,12 @@ static int map_bootfs(const void **base, size_t *len)
 
 int main(int argc, char **argv)
 {
-    const char *sel = NULL;
+    const char *sel = NULL, *bench = NULL;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "test=", 5) == 0)
             sel = argv[i] + 5;
         if (strncmp(argv[i], "bench=", 6) == 0)
-            return bench_run(argv[i] + 6);
+            bench = argv[i] + 6;
     }
     const void *fs;
     size_t len;
@@ -50,6 +51,8 @@ int main(int argc, char **argv)
         printf("init: cannot map the bootfs\n");
         return 2;
     }
+    if (bench)
+        return bench_run(bench, fs, len);
     bool testing = sel && strcmp(sel, "none") != 0;
     printf("init: Mica user space is up (pid %d)\n", (int)getpid());
     int problems = services_start(fs, len);

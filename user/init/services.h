@@ -15,6 +15,13 @@
  * each program that could not start or did not get ready). */
 int services_start(const void *fs, size_t len);
 
+/* A new connection to the running program of the manifest line `name`:
+ * the program receives `token` and one end on its startup channel (as
+ * the pci server receives pci= connections), *client gets the other.
+ * ERR_NOT_FOUND when no such program runs. */
+int services_connect(const char *name, const char *token,
+                     mica_handle_t *client);
+
 /* The number of started programs that have ended since, each reported. */
 int services_check(void);
 

@@ -35,47 +35,61 @@ static bool needs_resource(const char *name)
     return strcmp(name, "test_devices") == 0 ||
            strcmp(name, "test_services") == 0 ||
            strcmp(name, "test_critical") == 0 ||
-           strcmp(name, "test_drivers") == 0;
+           strcmp(name, "test_drivers") == 0 ||
+           strcmp(name, "test_blk") == 0;
 }
 
 /* Suites that start programs of the bootfs get it, read-only, as the
- * capability `bootfs` (caps.h) on a startup channel; the others get no
- * startup handle. */
+ * capability `bootfs` (caps.h) on a startup channel. */
 static bool needs_bootfs(const char *name)
 {
     return strcmp(name, "test_services") == 0 ||
            strcmp(name, "test_stdio") == 0 ||
-           strcmp(name, "test_drivers") == 0;
+           strcmp(name, "test_drivers") == 0 ||
+           strcmp(name, "test_blk") == 0;
 }
 
-/* The drivers' suite also gets a connection to each running driver of
- * the manifest it tests: the console and the keyboard (a capability
- * named after the line; none when the line does not run). */
-static const char *const driver_lines[] = { "uart", "ps2kbd" };
+/* Connections to running drivers of the manifest that a suite tests: the
+ * capability `token`, a connection to the line `line` on which the
+ * driver sees `client` (none when the line does not run). */
+static const struct {
+    const char *suite, *line, *token, *client;
+} driver_conns[] = {
+    { "test_drivers", "uart", "uart", "test_drivers" },
+    { "test_drivers", "ps2kbd", "ps2kbd", "test_drivers" },
+    { "test_blk", "disk", "blk", "blk" },
+};
+#define NCONNS (sizeof(driver_conns) / sizeof(driver_conns[0]))
 
+/* The suite's startup channel with its capabilities, or 0 for a suite
+ * that gets none. */
 static mica_handle_t startup_for(const char *name)
 {
-    mica_handle_t ch[2], h[3];
-    const char *tokens[3] = { "bootfs" };
-    unsigned n = 1;
-    if (!needs_bootfs(name) || mica_channel_create(0, ch) != OK)
+    mica_handle_t ch[2], h[1 + NCONNS];
+    const char *tokens[1 + NCONNS];
+    unsigned n = 0;
+    if (!needs_bootfs(name) ||
+        mica_handle_duplicate(mica_startup_handle(),
+                              RIGHTS_BASIC | RIGHT_READ | RIGHT_MAP,
+                              &h[n]) != OK)
         return 0;
-    int err = mica_handle_duplicate(mica_startup_handle(),
-                                    RIGHTS_BASIC | RIGHT_READ | RIGHT_MAP,
-                                    &h[0]);
-    for (unsigned i = 0; i < 2 && !err && strcmp(name, "test_drivers") == 0;
-         i++)
-        if (services_connect(driver_lines[i], name, &h[n]) == OK)
-            tokens[n++] = driver_lines[i];
-    if (!err && (err = service_send_caps(ch[0], tokens, h, n)))
-        while (n-- > 0)
-            mica_handle_close(h[n]);
-    mica_handle_close(ch[0]);
-    if (err) {
-        mica_handle_close(ch[1]);
-        return 0;
+    tokens[n++] = "bootfs";
+    for (unsigned i = 0; i < NCONNS; i++)
+        if (strcmp(driver_conns[i].suite, name) == 0 &&
+            services_connect(driver_conns[i].line, driver_conns[i].client,
+                             &h[n]) == OK)
+            tokens[n++] = driver_conns[i].token;
+    int err = mica_channel_create(0, ch);
+    if (!err) {
+        err = service_send_caps(ch[0], tokens, h, n);
+        mica_handle_close(ch[0]);       /* the message stays queued */
+        if (err)
+            mica_handle_close(ch[1]);
     }
-    return ch[1];
+    if (err)
+        for (unsigned i = 0; i < n; i++)
+            mica_handle_close(h[i]);
+    return err ? 0 : ch[1];
 }
 
 /* Run one suite; 0 passed, 1 failed, 2 nothing selected in it. */

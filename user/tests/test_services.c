@@ -25,6 +25,7 @@
 #include "caps.h"
 #include "mica.h"
 #include "pci_client.h"
+#include "pci_line.h"
 #include "progs/capprobe.h"
 #include "service.h"
 #include "utest.h"
@@ -33,12 +34,6 @@
 #define BOUND (60 * SEC)
 #define GP_EXIT (-(MICA_EXC_GP + 1))
 #define PF_EXIT (-(MICA_EXC_PAGE_FAULT + 1))
-
-/* The pci line of user/manifest, without `log` (no second listing). */
-#define PCI_LINE                                                          \
-    "pci bin/pci ioport=0xcf8+8 resource=mmio:0xc0000000+0x3ec00000 "    \
-    "resource=ioport:0x700+0xf900 resource=irq:9+15 "                    \
-    "resource=irq:0x10000+1\n"
 
 static uint64_t now_ns(void)
 {

@@ -116,3 +116,30 @@ UTEST(lengths_and_alignment)
     UEXPECT(mica_process_create("x", 1000, &v) == ERR_OUT_OF_RANGE);
     mica_handle_close(v);
 }
+
+static uint64_t timestamp(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
+    return (uint64_t)hi << 32 | lo;
+}
+
+/* While this thread sleeps and nothing else runs, every CPU halts: the
+ * machine's idle time grows, and never by more than the time passed. */
+UTEST(system_info_idle_all_ticks)
+{
+    struct mica_system_info a, b;
+    uint64_t now = 0, end;
+    UASSERT(mica_system_info(&a) == OK);
+    uint64_t t0 = timestamp();
+    mica_clock_get(&now);
+    end = now + 60000000000ull;
+    do {
+        mica_nanosleep(now + 1000000);
+        UASSERT(mica_system_info(&b) == OK);
+        mica_clock_get(&now);
+    } while (b.idle_all_ticks == a.idle_all_ticks && now < end);
+    uint64_t t1 = timestamp();
+    UEXPECT(b.idle_all_ticks > a.idle_all_ticks);
+    UEXPECT(b.idle_all_ticks - a.idle_all_ticks <= t1 - t0);
+}

@@ -164,6 +164,7 @@ struct mica_system_info {
     uint64_t live_events;
     uint64_t live_timers;
     uint64_t live_exceptions;       /* exception tokens */
+    uint64_t idle_all_ticks;        /* timestamp ticks with every CPU halted */
 };
 
 #endif

@@ -22,6 +22,7 @@
 #include "slab.h"
 #include "smp.h"
 #include "fpu.h"
+#include "idle.h"
 #include "sched.h"
 #include "syscall.h"
 
@@ -81,7 +82,7 @@ noreturn void ap_main(struct percpu *c)
     for (;;) {
         arch_irq_disable();
         sched_preempt_check(false);
-        arch_wait_for_interrupt();
+        cpu_idle_wait();
     }
 }
 

@@ -17,6 +17,7 @@
 #include "arch/x86_64/ioperm.h"
 #include "arch/x86_64/layout.h"
 #include "exception.h"
+#include "idle.h"
 #include "ksyms.h"
 #include "mica/errors.h"
 #include "process.h"
@@ -204,6 +205,8 @@ void trap_dispatch(struct trap_frame *tf)
     unsigned v = (unsigned)tf->vector;
     bool from_user = tf->cs & 3;
     struct percpu *c = this_cpu();
+    if (c && c->halted)                 /* woken from cpu_idle_wait */
+        cpu_idle_woken(c);
     if (v == 14) {
         page_fault(tf);
     } else if (v < 32) {
