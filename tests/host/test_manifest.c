@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mica/critical.h>
 #include <mica/device.h>
 
 #include "manifest.h"
@@ -160,6 +161,32 @@ static void test_bad_ranges(void **state)
     /* ending at the last port, or the last byte below 2^64, is good */
     assert_int_equal(parse("a b ioport=0xfff8+8"), 0);
     assert_int_equal(parse("a b resource=dma:0xfffffffffffff000+0xfff"), 0);
+}
+
+static void test_critical_budgets(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("a b critical=200us critical=10ms critical=1ns "
+                           "critical=0x10ns"), 0);
+    const struct manifest_entry *e = &M.e[0];
+    assert_int_equal(e->ncaps, 4);
+    assert_int_equal(e->caps[0].kind, CAP_RESOURCE);
+    assert_int_equal(e->caps[0].res_kind, MICA_RESOURCE_CRITICAL);
+    assert_int_equal(e->caps[0].base, 0);
+    assert_int_equal(e->caps[0].size, 200000);
+    assert_int_equal(e->caps[1].size, MICA_CRITICAL_BUDGET_MAX);
+    assert_int_equal(e->caps[2].size, 1);
+    assert_int_equal(e->caps[3].size, 16);
+    refused("a b critical=0us", 1, "critical= takes");
+    refused("a b critical=11ms", 1, "critical= takes");
+    refused("a b critical=10000001ns", 1, "critical= takes");
+    refused("a b critical=18446744073709551615ms", 1, "critical= takes");
+    refused("a b critical=200", 1, "critical= takes");    /* no unit */
+    refused("a b critical=us", 1, "critical= takes");
+    refused("a b critical=2s", 1, "critical= takes");
+    refused("a b critical=1.5ms", 1, "critical= takes");
+    refused("a b critical=", 1, "critical= takes");
+    refused("a b critical=1ms critical=1ms", 1, "given twice");
 }
 
 static void test_unknown_capabilities(void **state)
@@ -375,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_empty_manifest),
         cmocka_unit_test(test_bad_numbers),
         cmocka_unit_test(test_bad_ranges),
+        cmocka_unit_test(test_critical_budgets),
         cmocka_unit_test(test_unknown_capabilities),
         cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_too_long),

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <mica/critical.h>
 #include <mica/device.h>
 
 #include "manifest.h"
@@ -157,6 +158,32 @@ static int parse_resource(struct parser *p, const char *v,
                 "range, not '%s'", v);
 }
 
+/* critical=DURATION: a critical-section budget of DURATION, a number
+ * with its unit (ns, us or ms), more than 0 and at most
+ * MICA_CRITICAL_BUDGET_MAX; a resource of kind MICA_RESOURCE_CRITICAL
+ * over [0, ns). */
+static int parse_critical(struct parser *p, const char *v,
+                          struct manifest_cap *c)
+{
+    static const struct { const char *unit; uint64_t ns; } units[] = {
+        { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
+    };
+    size_t len = strlen(v);
+    uint64_t n;
+    for (size_t i = 0; len > 2 && i < sizeof(units) / sizeof(units[0]); i++)
+        if (strcmp(v + len - 2, units[i].unit) == 0 &&
+            number(v, len - 2, &n) && n > 0 &&
+            n <= MICA_CRITICAL_BUDGET_MAX / units[i].ns) {
+            c->kind = CAP_RESOURCE;
+            c->res_kind = MICA_RESOURCE_CRITICAL;
+            c->base = 0;
+            c->size = n * units[i].ns;
+            return 0;
+        }
+    return fail(p, "critical= takes a budget from 1ns to 10ms with its "
+                "unit (ns, us or ms), not '%s'", v);
+}
+
 /* Exactly `n` hexadecimal digits, at most `max`. */
 static bool hex_field(const char *s, size_t n, uint64_t max, uint64_t *out)
 {
@@ -226,6 +253,8 @@ static int parse_one(struct parser *p, const char *tok, struct manifest_cap *c)
         c->kind = CAP_RESOURCE;
         return parse_resource(p, v, c);
     }
+    if (kl == 8 && strncmp(tok, "critical", 8) == 0)
+        return parse_critical(p, v, c);
     if (kl == 3 && strncmp(tok, "pci", 3) == 0) {
         c->kind = CAP_PCI;
         return parse_pci(p, v, c);

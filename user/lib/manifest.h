@@ -30,7 +30,8 @@ enum manifest_cap_kind {
     CAP_IOPORT = 1,     /* ioport=BASE+COUNT: an ioport object */
     CAP_IRQ,            /* irq=isa:N | gsi:N:edge|level:high|low | msi */
     CAP_MMIO,           /* mmio=BASE+SIZE: an uncached physical vmo */
-    CAP_RESOURCE,       /* resource=irq|ioport|mmio|dma:BASE+SIZE */
+    CAP_RESOURCE,       /* resource=irq|ioport|mmio|dma:BASE+SIZE, or
+                           critical=DURATION: a budget [0, ns) */
     CAP_PCI,            /* pci=VVVV:DDDD | BB:DD.F | *: a channel to pci */
 };
 

@@ -401,7 +401,8 @@ static int start_line(struct manifest *m, const char *text,
         return ERR_INVALID_ARGS;
     }
     const struct manifest_entry *last = &m->e[m->n - 1];
-    int e = service_start(last, fs, fs_len, mica_resource_handle(), with_pci,
+    struct service_set running = { with_pci, with_pci ? 1 : 0 };
+    int e = service_start(last, fs, fs_len, mica_resource_handle(), &running,
                           s, &why);
     if (!e && (e = service_wait_ready(s, now_ns() + BOUND)))
         service_stop(s);

@@ -223,18 +223,19 @@ UTEST(probe_log_memory_and_resources)
     UASSERT(start(&m, "probe bin/capprobe log mmio=0xfed00000+0x1000 "
                   "resource=irq:23+1 resource=ioport:0x2f8+8 "
                   "resource=mmio:0xfed00000+0x1000 "
-                  "resource=dma:0+0x100000000\n",
+                  "resource=dma:0+0x100000000 critical=300us\n",
                   0, mica_resource_handle(), NULL, &s, NULL) == OK);
     UASSERT(read_report(&s, &r) == OK);
-    UEXPECT(r.ncaps == 5);
+    UEXPECT(r.ncaps == 6);
     UEXPECT(r.log == OK);
     UEXPECT(r.resource == 0);
     /* the HPET's page: its identification names QEMU's vendor */
     UEXPECT(r.cap[0].kind_ok == OK && r.cap[0].use == OK);
     UEXPECT((r.cap[0].value >> 16 & 0xffff) == 0x8086);
     UEXPECT(r.cap[0].outside != OK);
-    /* each resource makes its objects, and none past its end */
-    for (unsigned i = 1; i < 5; i++) {
+    /* each resource makes its objects (the budget: a thread takes it),
+     * and none past its end */
+    for (unsigned i = 1; i < 6; i++) {
         UEXPECT(r.cap[i].kind_ok == OK);
         UEXPECT(r.cap[i].use == OK);
         UEXPECT(r.cap[i].outside == ERR_ACCESS_DENIED);

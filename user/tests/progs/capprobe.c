@@ -124,6 +124,13 @@ static int use_resource(mica_handle_t h, uint32_t kind, uint64_t base,
     case MICA_RESOURCE_MMIO:
         err = mica_vmo_create_physical(h, base, 4096, MICA_CACHE_UNCACHED, &o);
         break;
+    case MICA_RESOURCE_CRITICAL:        /* a budget: give it to a thread */
+        err = mica_thread_create(mica_process_self(), "budget", 6, &o);
+        if (!err) {
+            err = mica_thread_set_critical_budget(o, h);
+            mica_handle_close(o);
+        }
+        return err;
     default:
         err = mica_vmo_create_contiguous(h, 4096, &o, &pa);
     }
@@ -140,8 +147,12 @@ static void check_resource(mica_handle_t h, const struct manifest_cap *c,
     if (!r->kind_ok)
         mica_handle_close(sub);
     r->use = use_resource(h, c->res_kind, c->base, c->size);
-    r->outside = mica_resource_create(h, c->res_kind, c->base + c->size, 1,
-                                      &sub);
+    if (c->res_kind == MICA_RESOURCE_CRITICAL)  /* [0, ns): a longer one */
+        r->outside = mica_resource_create(h, c->res_kind, 0, c->size + 1,
+                                          &sub);
+    else
+        r->outside = mica_resource_create(h, c->res_kind, c->base + c->size,
+                                          1, &sub);
     if (!r->outside)
         mica_handle_close(sub);
 }
