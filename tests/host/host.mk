@@ -92,6 +92,17 @@ host_virtio_blk_SRCS := user/drivers/virtio-blk/virtq.c \
                         user/drivers/virtio-blk/blk.c
 host_virtio_blk_CFLAGS := -Iuser/drivers/virtio-blk -Iuser/lib
 
+HOST_TESTS += iface_note
+host_iface_note_SRCS := user/lib/iface_note.c
+host_iface_note_CFLAGS := -Iuser/lib
+# test_iface_note also reads a real program whose note iface_emit.h wrote,
+# stripped as the bootfs's programs are.
+$(HOST_BUILD)/test_iface_note: $(HOST_BUILD)/iface-sample
+$(HOST_BUILD)/iface-sample: tests/host/iface_sample.c user/lib/iface_emit.h abi/include/mica/iface_note.h
+	@mkdir -p $(@D)
+	musl-gcc -static -O2 -Wall -Wextra -Werror -Iabi/include -Iuser/lib -o $@.full $<
+	strip -o $@ $@.full
+
 define host_test_rule
 $(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h user/lib/*.h user/servers/*/*.h user/drivers/*/*.h)
 	@mkdir -p $$(@D)
