@@ -23,9 +23,9 @@ ULOADER_FLAGS := -DMICA_USER -Ikernel/include
 # what programs started from the manifest use: their capabilities, and
 # the pci and block protocols' client sides
 USVC_SRCS := user/lib/caps.c user/lib/manifest.c user/lib/pci_client.c \
-             user/lib/blk_client.c
+             user/lib/blk_client.c user/lib/svc_client.c
 # what starts such programs (init, and the suites standing in for it)
-USTART_SRCS := $(USVC_SRCS) user/lib/service.c
+USTART_SRCS := $(USVC_SRCS) user/lib/service.c user/lib/iface_note.c
 
 # The allocator replaces musl's malloc in every program.  Its objects are
 # linked as objects, not from an archive, so that the linker never takes

@@ -64,7 +64,7 @@ static int start_one(const struct manifest_entry *e, const void *fs,
 {
     struct service *s = &running[nrunning];
     const char *why = "";
-    struct service_set set = { running, nrunning };
+    struct service_set set = { running, nrunning, NULL };
     int err = service_start(e, fs, len, mica_resource_handle(), &set, s,
                             &why);
     if (err) {
@@ -132,7 +132,7 @@ int services_check(void)
 int services_connect(const char *name, const char *token,
                      mica_handle_t *client)
 {
-    struct service_set set = { running, nrunning };
+    struct service_set set = { running, nrunning, NULL };
     struct service *s = service_find(&set, name);
     return s ? service_connect(s, token, client) : ERR_NOT_FOUND;
 }

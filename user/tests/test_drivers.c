@@ -406,7 +406,7 @@ UTEST(uart_serves_a_programs_stdio)
     UASSERT(uart2_up(&srv[0], &con) == OK);
     UEXPECT(con_mode(con, MICA_CONSOLE_LOOPBACK, NULL) == OK);
     /* parsing the two lines leaves uart2's entry where it was, the same */
-    struct service_set set = { srv, 1 };
+    struct service_set set = { srv, 1, NULL };
     UASSERT(start(text, 1, &set, &srv[1]) == OK);
     UEXPECT(exit_code(srv[1].proc) == 0);       /* it read its "ping" */
     struct mica_console_info info;
@@ -517,7 +517,7 @@ static void driver_round(void)
     UEXPECT(con_read_n(con, buf, 2) == OK);
     /* out of loopback: the probe's "ping" leaves, and no line comes */
     UEXPECT(con_mode(con2, 0, NULL) == OK);
-    struct service_set set = { srv, 1 };
+    struct service_set set = { srv, 1, NULL };
     UASSERT(start(text, 1, &set, &srv[1]) == OK);
     UEXPECT(readers_waiting(con, 1));
     service_stop(&srv[0]);

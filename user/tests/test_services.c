@@ -71,7 +71,7 @@ static int start(struct manifest *m, const char *text, unsigned i,
         printf("    # %s\n", err);
         return ERR_INVALID_ARGS;
     }
-    struct service_set set = { pci, pci ? 1 : 0 };
+    struct service_set set = { pci, pci ? 1 : 0, NULL };
     static const struct manifest_entry pci_line = { .name = "pci" };
     if (pci && !pci->entry)
         pci->entry = &pci_line;         /* a stand-in for the server */
