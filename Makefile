@@ -88,10 +88,12 @@ $(KERNEL_BIN): $(KERNEL_ELF)
 	$(OBJCOPY) -O binary $< $@
 
 # The bootfs: a cpio (newc) archive of everything init will start: the
-# manifest, the servers, drivers and programs (bin/) and the suites.
-$(BOOTFS): user/manifest $(SUITES) $(UPROGS)
+# manifest (and the test manifest, which init reads on test boots only),
+# the servers, drivers and programs (bin/) and the suites.
+$(BOOTFS): user/manifest user/tests/manifest $(SUITES) $(UPROGS)
 	@rm -rf $(BUILD)/bootfs && mkdir -p $(BUILD)/bootfs/tests $(BUILD)/bootfs/bin
 	cp user/manifest $(BUILD)/bootfs/manifest
+	cp user/tests/manifest $(BUILD)/bootfs/test-manifest
 	for f in $(SUITES); do strip -o $(BUILD)/bootfs/tests/$${f##*/} $$f; done
 	for f in $(UPROGS); do strip -o $(BUILD)/bootfs/bin/$${f##*/} $$f; done
 	cd $(BUILD)/bootfs && find . -mindepth 1 | LC_ALL=C sort | \
