@@ -59,6 +59,9 @@ import time
 
 SUCCESS_STATUS = 33
 MARKER = "mica: done"
+INIT_UP = "init: Mica user space is up"
+REFUSAL = ("init: refusing to start echo-old: bin/echoold calls echo.Echo "
+           "(id 0xe1c0a11d0000001), which no program of the manifest serves")
 OUT_DIR = os.path.join("build", "test")
 
 # The disks: keep in step with user/tests/blk_pattern.h.
@@ -234,6 +237,10 @@ def judge(log, status, timed_out):
         reasons.append("failed: " + ", ".join(failed))
     if marker_at is None or marker_at < last_result_at:
         reasons.append("no final marker line '%s'" % MARKER)
+    # init reads the test manifest on test boots and must refuse its
+    # client of an old protocol, naming the method (docs/services.md)
+    if INIT_UP in log and REFUSAL not in log:
+        reasons.append("init did not refuse echo-old ('%s')" % REFUSAL)
     passed = sum(1 for ok, _, _ in results if ok)
     return not reasons, reasons, (passed, len(failed))
 

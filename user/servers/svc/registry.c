@@ -50,6 +50,19 @@ static bool dead(const struct service *s)
     return (seen & SIGNAL_PEER_CLOSED) != 0;
 }
 
+/* A free entry, making room by dropping those whose endpoints died. */
+static struct service *free_slot(void)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (unsigned i = 0; i < REGISTRY_MAX; i++) {
+            if (pass == 0 && table[i].connect && dead(&table[i]))
+                drop(&table[i]);
+            if (pass == 1 && !table[i].connect)
+                return &table[i];
+        }
+    return NULL;
+}
+
 /* The request's shape: header, count entries, a name. */
 static int check_shape(const struct svc_request *q, uint32_t len,
                        const struct mica_iface_entry **e)
@@ -77,9 +90,7 @@ static int publish(const struct svc_request *q,
         return ERR_ALREADY_EXISTS;
     if (s)
         drop(s);
-    for (s = table; s < table + REGISTRY_MAX && s->connect; s++)
-        ;
-    if (s == table + REGISTRY_MAX)
+    if (!(s = free_slot()))
         return ERR_NO_RESOURCES;
     strcpy(s->name, q->name);
     s->count = q->count;
