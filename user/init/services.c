@@ -187,6 +187,7 @@ static void became_ready(struct prog *p)
 {
     p->state = INIT_STATE_RUNNING;
     p->ready_at = now_ns();
+    p->idle_since = p->ready_at;
     p->hb_next = p->ready_at + p->e->heartbeat_ns;
 }
 
@@ -273,6 +274,14 @@ static int read_manifests(const void *fs, size_t len, bool testing)
     return 0;
 }
 
+static int failed_count(void)
+{
+    int n = 0;
+    for (unsigned i = 0; i < nprogs; i++)
+        n += progs[i].state == INIT_STATE_FAILED;
+    return n;
+}
+
 /* Refusals of the boot manifest are problems; those of the test
  * manifest are what its suites look for. */
 static int refusals(void)
@@ -314,8 +323,13 @@ int services_start(const void *fs, size_t len, bool testing)
         if (strcmp(p->e->name, MANIFEST_SVC_SERVER) == 0 && svcs[i].proc)
             service_connect(&svcs[i], "svc", &init_svc);
     }
-    printf("init: %d of %u programs of the manifest running\n", running,
-           nprogs);
+    int on_demand = 0;
+    for (unsigned i = 0; i < nprogs; i++)
+        on_demand += progs[i].state == INIT_STATE_STOPPED;
+    printf("init: %d of %u programs of the manifest running, %d on demand, "
+           "%d refused\n", running, nprogs, on_demand,
+           (int)(nprogs - (unsigned)running - (unsigned)on_demand) -
+               failed_count());
     fflush(stdout);
     return problems;
 }
@@ -427,8 +441,12 @@ static bool queued(mica_handle_t h)
     return mica_object_wait_one(h, SIGNAL_READABLE, 1, NULL) == OK;
 }
 
+/* Nothing waits for p: no connection request at its listening
+ * endpoints, no report ("busy") on its startup channel. */
 static bool nothing_queued(const struct prog *p)
 {
+    if (queued(svcs[p - progs].chan))
+        return false;
     for (unsigned k = 0; k < MANIFEST_MAX_CAPS; k++)
         if (p->listen[k] && queued(p->listen[k]))
             return false;
