@@ -20,6 +20,8 @@ the run only if all of these hold:
     numbered 1..N, none of them "not ok";
   - the final marker line "mica: done" came after the last result;
   - no panic report, and no timeout;
+  - once init is up, it refused the test manifest's client of an old
+    protocol with the message naming the method (docs/services.md);
   - the disk holds what it should (below).
 On failure it prints why and the tail of the log (the backtrace, for a
 crash).  `selftest` proves the harness itself catches failures: a

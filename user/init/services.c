@@ -453,64 +453,90 @@ static bool nothing_queued(const struct prog *p)
     return true;
 }
 
+/* Waiting to restart: start it when its time comes.  The next
+ * deadline, or 0. */
+static uint64_t tick_waiting(struct prog *p, uint64_t now)
+{
+    if (now < p->restart_at)
+        return p->restart_at;
+    p->restarts++;
+    if (launch(p) == OK) {
+        observe(p);
+        return 0;
+    }
+    p->state = INIT_STATE_WAITING;      /* could not start: try again */
+    p->restart_at = now + backoff(p, 0);
+    return p->restart_at;
+}
+
+/* Started, not ready: killed as hung after READY_TIMEOUT_NS. */
+static uint64_t tick_starting(struct prog *p, uint64_t now)
+{
+    uint64_t due = p->started_at + READY_TIMEOUT_NS;
+    if (now < due || p->hung)
+        return p->hung ? 0 : due;
+    printf("init: %s was not ready in %llu s: killed\n", p->e->name,
+           READY_TIMEOUT_NS / 1000000000ull);
+    p->hung = true;
+    kill_prog(p, -1);
+    return 0;
+}
+
+/* The heartbeat of a running program: send one, or find the last
+ * unanswered and kill it as hung. */
+static uint64_t tick_heartbeat(struct prog *p, uint64_t now)
+{
+    if (now < p->hb_next)
+        return p->hb_next;
+    if (p->hb_waiting) {
+        printf("init: %s did not answer its heartbeat in %llu ms: killed\n",
+               p->e->name, (unsigned long long)(p->e->heartbeat_ns / MS));
+        p->missed++;
+        p->hung = true;
+        kill_prog(p, -1);
+        return 0;
+    }
+    mica_channel_write(svcs[p - progs].chan, MICA_HEARTBEAT_MSG,
+                       sizeof(MICA_HEARTBEAT_MSG) - 1, NULL, 0);
+    p->hb_waiting = true;
+    p->hb_next = now + p->e->heartbeat_ns;
+    return p->hb_next;
+}
+
+/* An idle on-demand program: stopped after its idle time, unless a
+ * request or a report is on its way, when it is looked at again soon. */
+static uint64_t tick_idle(struct prog *p, uint64_t now)
+{
+    uint64_t at = p->idle_since + p->e->idle_ns;
+    if (now < at)
+        return at;
+    if (!nothing_queued(p))
+        return now + 10 * MS;
+    p->stopping = true;
+    kill_prog(p, 0);
+    return 0;
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+    return !a ? b : !b ? a : a < b ? a : b;
+}
+
 /* What is due at `now` for p; its next deadline into *next. */
 static void tick_one(struct prog *p, uint64_t now, uint64_t *next)
 {
     uint64_t due = 0;
     if (p->state == INIT_STATE_WAITING) {
-        if (now >= p->restart_at) {
-            p->restarts++;
-            if (launch(p) == OK) {
-                observe(p);
-            } else if (p->e->restart != RESTART_NEVER) {
-                p->state = INIT_STATE_WAITING;     /* try again later */
-                p->restart_at = now + backoff(p, 0);
-                due = p->restart_at;
-            }
-        } else {
-            due = p->restart_at;
-        }
+        due = tick_waiting(p, now);
     } else if (p->state == INIT_STATE_STARTING) {
-        due = p->started_at + READY_TIMEOUT_NS;
-        if (now >= due && !p->hung) {
-            printf("init: %s was not ready in %llu s: killed\n", p->e->name,
-                   READY_TIMEOUT_NS / 1000000000ull);
-            p->hung = true;
-            kill_prog(p, -1);
-        }
-    } else if (p->state == INIT_STATE_RUNNING && !p->stopping &&
-               !p->hung) {
-        if (p->e->heartbeat_ns && now >= p->hb_next) {
-            if (p->hb_waiting) {
-                printf("init: %s did not answer its heartbeat in %llu ms: "
-                       "killed\n", p->e->name,
-                       (unsigned long long)(p->e->heartbeat_ns / MS));
-                p->missed++;
-                p->hung = true;
-                kill_prog(p, -1);
-                return;
-            }
-            mica_channel_write(svcs[p - progs].chan, MICA_HEARTBEAT_MSG,
-                               sizeof(MICA_HEARTBEAT_MSG) - 1, NULL, 0);
-            p->hb_waiting = true;
-            p->hb_next = now + p->e->heartbeat_ns;
-        }
+        due = tick_starting(p, now);
+    } else if (p->state == INIT_STATE_RUNNING && !p->stopping && !p->hung) {
         if (p->e->heartbeat_ns)
-            due = p->hb_next;
-        if (p->e->on_demand && p->idle) {
-            uint64_t at = p->idle_since + p->e->idle_ns;
-            if (now >= at && nothing_queued(p)) {
-                p->stopping = true;
-                kill_prog(p, 0);
-            } else if (at > now && (!due || at < due)) {
-                due = at;
-            } else if (at <= now && (!due || now + 10 * MS < due)) {
-                due = now + 10 * MS;    /* a request is on its way in */
-            }
-        }
+            due = tick_heartbeat(p, now);
+        if (p->e->on_demand && p->idle && !p->hung)
+            due = earliest(due, tick_idle(p, now));
     }
-    if (due && (!*next || due < *next))
-        *next = due;
+    *next = earliest(*next, due);
 }
 
 static uint64_t tick(void)

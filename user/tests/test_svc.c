@@ -399,6 +399,32 @@ UTEST(init_status_and_errors)
     mica_handle_close(l);
 }
 
+/* A malformed note refuses its program, with no method to name. */
+UTEST(init_refuses_malformed_note)
+{
+    struct init_reply r;
+    UASSERT(mica_cap("init", 0) != 0);
+    UEXPECT(status("echo-bad", &r) == OK);
+    UEXPECT(r.state == INIT_STATE_REFUSED && r.detail[0] == 0);
+}
+
+/* restart=on-failure leaves a program that ended with status 0 ended;
+ * the default, never, leaves one ended whatever its status. */
+UTEST(init_restart_policies)
+{
+    struct init_reply r;
+    UASSERT(mica_cap("init", 0) != 0);
+    UASSERT(wait_running("echo-once", 0, &r));
+    UEXPECT(init_op(INIT_OP_KILL, "echo-once", 0, &r) == OK);
+    UEXPECT(wait_state("echo-once", INIT_STATE_FAILED, &r));
+    UEXPECT(r.restarts == 0 && r.last_exit == 0 && r.pid == 0);
+    UASSERT(wait_running("echo-never", 0, &r));
+    UEXPECT(init_op(INIT_OP_KILL, "echo-never", 7, &r) == OK);
+    UEXPECT(wait_state("echo-never", INIT_STATE_FAILED, &r));
+    UEXPECT(r.restarts == 0 && r.last_exit == 7);
+    UEXPECT(init_op(INIT_OP_KILL, "echo-never", 7, &r) == ERR_BAD_STATE);
+}
+
 /* An on-demand service starts when a client connects. */
 UTEST(svc_on_demand_starts_on_connect)
 {
