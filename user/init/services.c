@@ -391,13 +391,15 @@ static void kill_prog(struct prog *p, int code)
     mica_process_kill(svcs[p - progs].proc, code);
 }
 
-/* Messages on p's startup channel. */
+/* Messages on p's startup channel: at most a queue's worth at a time,
+ * so that a program writing without end cannot keep init from the
+ * others (the observer brings init back for the rest). */
 static void startup_message(struct prog *p)
 {
     unsigned i = (unsigned)(p - progs);
     char buf[16];
     mica_handle_t hs[4];
-    for (;;) {
+    for (unsigned left = MICA_CHANNEL_MAX_QUEUED; left > 0; left--) {
         struct mica_msg_buf m = { .bytes = buf, .bytes_cap = sizeof(buf),
                                   .handles = hs, .handles_cap = 4 };
         int err = mica_channel_read(svcs[i].chan, &m);
