@@ -72,7 +72,8 @@ host_manifest_CFLAGS := -Iuser/lib
 
 HOST_TESTS += pci
 host_pci_SRCS := user/servers/pci/enum.c user/servers/pci/msi.c \
-                 user/servers/pci/policy.c user/servers/pci/list.c
+                 user/servers/pci/policy.c user/servers/pci/list.c \
+                 user/servers/pci/ecam.c
 host_pci_CFLAGS := -Iuser/servers/pci -Iuser/lib
 
 HOST_TESTS += critical

@@ -210,6 +210,9 @@ static inline int mica_nanosleep(uint64_t deadline)
 static inline int mica_system_info(struct mica_system_info *info)
 { return MICA_CALL(MICA_SYS_system_info, info, 0, 0, 0, 0, 0); }
 
+static inline int mica_platform_info(struct mica_platform_info *info)
+{ return MICA_CALL(MICA_SYS_platform_info, info, 0, 0, 0, 0, 0); }
+
 static inline int mica_debug_fail_inject(uint32_t one_in_n, uint64_t seed)
 { return MICA_CALL(MICA_SYS_debug_fail_inject, one_in_n, seed, 0, 0, 0, 0); }
 

@@ -1034,6 +1034,15 @@ UTEST(abi_system_info_errors)
     UEXPECT(mica_system_info(UNMAPPED_PTR) == ERR_FAULT);
 }
 
+UTEST(abi_platform_info_errors)
+{
+    UEXPECT(mica_platform_info(KERNEL_PTR) == ERR_FAULT);
+    UEXPECT(mica_platform_info(UNMAPPED_PTR) == ERR_FAULT);
+    UEXPECT(mica_platform_info((void *)(0x800000000000ull -
+                                        sizeof(struct mica_platform_info) +
+                                        8)) == ERR_FAULT);
+}
+
 UTEST(abi_debug_fail_inject_errors)
 {
     UEXPECT(MICA_CALL(MICA_SYS_debug_fail_inject, 1ull << 32, 0, 0, 0, 0, 0) ==

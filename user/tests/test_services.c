@@ -467,6 +467,39 @@ UTEST(pci_driver_gets_its_bars)
     mica_handle_close(ahci);
 }
 
+/* Through ECAM a PCI Express function's extended space is there: q35's
+ * e1000e has its advanced error reporting capability at 0x100.  A pci
+ * server without the window falls back to mechanism #1 and its 256
+ * bytes. */
+UTEST(pci_ecam_reaches_extended_space)
+{
+    struct mica_platform_info pi;
+    UASSERT(mica_platform_info(&pi) == OK);
+    UASSERT(pi.necam == 1);
+    UEXPECT(pi.ecam[0].base == 0xb0000000ull && pi.ecam[0].segment == 0 &&
+            pi.ecam[0].bus_start == 0 && pi.ecam[0].bus_end == 255);
+    mica_handle_t nic = pci_connect("pci=8086:10d3");
+    uint32_t v = 0;
+    UASSERT(nic != 0);
+    UEXPECT(pci_config_read(nic, 0, 0x100, 4, &v) == OK);
+    UEXPECT((v & 0xffff) == 0x0001);        /* AER */
+    UEXPECT(pci_config_read(nic, 0, 0x100, 2, &v) == OK && v == 0x0001);
+    mica_handle_close(nic);
+
+    static struct manifest cm;
+    struct service cam;
+    mica_handle_t h;
+    UASSERT(start(&cm, PCI_LINE_CAM, 0, mica_resource_handle(), NULL, &cam,
+                  NULL) == OK);
+    UASSERT(service_wait_ready(&cam, now_ns() + BOUND) == OK);
+    UASSERT(service_connect(&cam, "pci=8086:10d3", &h) == OK);
+    UEXPECT(pci_config_read(h, 0, 0, 4, &v) == OK && v == 0x10d38086);
+    UEXPECT(pci_config_read(h, 0, 252, 4, &v) == OK);
+    UEXPECT(pci_config_read(h, 0, 0x100, 4, &v) == ERR_OUT_OF_RANGE);
+    mica_handle_close(h);
+    service_stop(&cam);
+}
+
 UTEST(pci_config_space_rules)
 {
     mica_handle_t ahci = pci_connect("pci=00:1f.2"), h;
@@ -481,7 +514,13 @@ UTEST(pci_config_space_rules)
     /* widths, alignment, range */
     UEXPECT(pci_config_read(ahci, 0, 0, 3, &v) == ERR_INVALID_ARGS);
     UEXPECT(pci_config_read(ahci, 0, 2, 4, &v) == ERR_INVALID_ARGS);
-    UEXPECT(pci_config_read(ahci, 0, 256, 1, &v) == ERR_OUT_OF_RANGE);
+    UEXPECT(pci_config_read(ahci, 0, 4096, 1, &v) == ERR_OUT_OF_RANGE);
+    UEXPECT(pci_config_read(ahci, 0, 4094, 4, &v) == ERR_INVALID_ARGS);
+    UEXPECT(pci_config_read(ahci, 0, 0xfffffffcu, 4, &v) == ERR_OUT_OF_RANGE);
+    /* the extended space (ECAM) is read only */
+    UEXPECT(pci_config_read(ahci, 0, 4092, 4, &v) == OK);
+    UEXPECT(pci_config_write(ahci, 0, 0x100, 4, 0) == ERR_ACCESS_DENIED);
+    UEXPECT(pci_config_write(ahci, 0, 0xffc, 4, 0) == ERR_ACCESS_DENIED);
     UEXPECT(pci_config_write(ahci, 0, 0x41, 2, 0) == ERR_INVALID_ARGS);
     /* the header is the server's, but for the command register's bits */
     UEXPECT(pci_config_write(ahci, 0, 0x24, 4, 0) == ERR_ACCESS_DENIED);

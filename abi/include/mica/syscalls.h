@@ -66,6 +66,7 @@
     X(nanosleep,                   0x1051)     \
     X(system_info,                 0x1060)     \
     X(debug_fail_inject,           0x1061)     \
+    X(platform_info,               0x1062)     \
     X(channel_create,              0x1070)     \
     X(channel_write,               0x1071)     \
     X(channel_read,                0x1072)     \

@@ -47,7 +47,7 @@ static struct pci_func *nth(const struct client *c, unsigned index)
 
 static int config_write(struct pci_func *f, const struct pci_request *q)
 {
-    int err = pci_check_access(q->offset, q->width);
+    int err = pci_check_access(q->offset, q->width, cfg->size);
     if (err || (err = pci_check_write(f, q->offset, q->width)))
         return err;
     uint32_t v = q->value;
@@ -77,7 +77,7 @@ static int handle(const struct client *c, const struct pci_request *q,
         return reader ? ERR_ACCESS_DENIED
                       : grant_irq(cfg, f, q->arg, h, &r->value);
     case PCI_OP_CONFIG_READ: {
-        int err = pci_check_access(q->offset, q->width);
+        int err = pci_check_access(q->offset, q->width, cfg->size);
         if (!err)
             r->value = cfg_read(cfg, f->addr, q->offset, q->width);
         return err;
