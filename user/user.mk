@@ -21,7 +21,7 @@ UCFLAGS   := -std=gnu11 -O2 -g -static -Wall -Wextra -Werror \
              -Wmissing-prototypes -Wvla -fno-omit-frame-pointer \
              -ffunction-sections -fdata-sections -Wl,--gc-sections \
              -Iabi/include -Iuser/lib -Iuser/lib/idl -I$(IDL_GEN) -Iuser/bench
-UIDL_SRCS := $(IDL_RT_SRCS) $(IDL_SRCS)
+UIDL_SRCS := $(IDL_RT_SRCS) $(IDL_SRCS) user/lib/iface_note.c
 ULIB_SRCS := user/lib/mica.c user/lib/utest.c $(UIDL_SRCS)
 UBUILD    := $(BUILD)/user
 # the kernel's ELF parser and stack builder, reused by the program loader

@@ -92,6 +92,32 @@ host_virtio_blk_SRCS := user/drivers/virtio-blk/virtq.c \
                         user/drivers/virtio-blk/blk.c
 host_virtio_blk_CFLAGS := -Iuser/drivers/virtio-blk -Iuser/lib
 
+# The IDL: its runtime and the C idlc generates for tests/idl/demo.idl,
+# and the interface note of a program linked like user programs are.
+HOST_IDL := $(HOST_BUILD)/idl
+$(HOST_IDL)/demo.c $(HOST_IDL)/demo.h: tests/idl/demo.idl $(IDLC)
+	@mkdir -p $(@D)
+	$(IDLC) c $< $(HOST_IDL)
+
+HOST_TESTS += idl
+host_idl_SRCS := user/lib/idl/idl.c user/lib/idl/idl_serve.c $(HOST_IDL)/demo.c
+host_idl_CFLAGS := -I$(HOST_IDL) -Iuser/lib/idl
+$(HOST_BUILD)/test_idl: $(HOST_IDL)/demo.h
+
+HOST_TESTS += iface_note
+host_iface_note_SRCS := user/lib/iface_note.c
+host_iface_note_CFLAGS := -Iuser/lib -I$(HOST_IDL) -Iuser/lib/idl
+$(HOST_BUILD)/test_iface_note: $(HOST_BUILD)/note-sample $(HOST_IDL)/demo.h
+$(HOST_BUILD)/note-sample: tests/host/note_sample.c $(HOST_IDL)/demo.c \
+                           $(HOST_IDL)/demo.h user/lib/idl/idl.c \
+                           user/lib/idl/idl_serve.c $(IDLC)
+	$(HOST_CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Iabi/include \
+	    -I$(HOST_IDL) -Iuser/lib/idl -ffunction-sections -fdata-sections \
+	    -Wl,--gc-sections -o $@ tests/host/note_sample.c \
+	    $(HOST_IDL)/demo.c user/lib/idl/idl.c user/lib/idl/idl_serve.c
+	$(call IDL_NOTE,$@)
+	strip -o $@.stripped $@
+
 define host_test_rule
 $(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h user/lib/*.h user/servers/*/*.h user/drivers/*/*.h)
 	@mkdir -p $$(@D)
@@ -115,3 +141,4 @@ $(HOST_BUILD)/test_handle_tsan: tests/host/test_handle.c $(host_handle_SRCS) $(w
 	$(HOST_CC) $(HOST_TSAN_CFLAGS) -o $@ tests/host/test_handle.c $(host_handle_SRCS) $(HOST_LDLIBS) -lpthread
 HOST_BINS += $(HOST_BUILD)/test_handle_tsan
 host-test: $(HOST_BUILD)/test_handle_tsan
+

@@ -189,6 +189,17 @@ int idl_encode(const struct idl_message *m, const struct idl_header *h,
     return OK;
 }
 
+uint32_t idl_handles_of(const struct idl_message *m, const void *native,
+                        mica_handle_t *hs)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m->count; i++)
+        if (m->fields[i].type->kind == IDL_HANDLE)
+            memcpy(&hs[n++], (const uint8_t *)native + m->fields[i].native,
+                   sizeof(*hs));
+    return n;
+}
+
 /* --- decoding ------------------------------------------------------ */
 
 int idl_decode_header(const void *buf, uint32_t len, bool reply,

@@ -131,6 +131,12 @@ struct idl_out {
 int idl_encode(const struct idl_message *m, const struct idl_header *h,
                const void *native, struct idl_out *out);
 
+/* The handles among the values in `native`, in order, to hs (room for
+ * m->handles); their number.  What a caller closes when a message it
+ * encoded cannot be sent. */
+uint32_t idl_handles_of(const struct idl_message *m, const void *native,
+                        mica_handle_t *hs);
+
 /* Read and check the header of a message of len bytes: magic, zero
  * reserved bits, a request (reply false: flags 0, status 0) or a reply
  * (flags IDL_FLAG_REPLY).  ERR_BAD_FORMAT otherwise; ERR_INVALID_ARGS
@@ -196,6 +202,16 @@ int idl_refuse(const struct idl_in *in, int status, struct idl_out *out);
  * error).  OK: out holds the reply. */
 int idl_reply(const struct idl_txn *t, int status, const void *results,
               struct idl_out *out);
+
+/* A client's check of the reply (buf[0..len), nh handles hs with info)
+ * to call txid of m: a reply, to m, to that call, with a status m may
+ * give (idl_status_allowed); an error alone, or OK and results that
+ * decode into `results`.  Returns OK, the error the server gave, or
+ * ERR_BAD_FORMAT for anything else. */
+int idl_reply_decode(const struct idl_method *m, uint64_t txid,
+                     const void *buf, uint32_t len, const mica_handle_t *hs,
+                     const struct idl_handle_info *info, uint32_t nh,
+                     void *results);
 
 /* Keep the record p names as long as the function saying so is linked
  * (the interface note: docs/idl.md). */

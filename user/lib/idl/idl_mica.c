@@ -3,10 +3,9 @@
  * what a receiver learns of the handles it was sent (idl.h).
  *
  * idl_call is the whole client side of a method: encode, channel_call,
- * then check the reply as strictly as a server checks a request -- its
- * header (a reply, to this method, to this call), its status (one the
- * method may give), its results and their handles.  A reply that fails
- * any of it is ERR_BAD_FORMAT, and its handles are closed.
+ * then idl_reply_decode (idl_serve.c), which checks the reply as
+ * strictly as a server checks a request.  A reply's handles are closed
+ * unless they reach the caller.
  */
 #include "idl.h"
 #include "mica.h"
@@ -42,19 +41,6 @@ static uint64_t next_txid(void)
     return __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
 }
 
-/* The reply's header and status; OK means results follow. */
-static int check_reply(const struct idl_method *m, uint64_t txid,
-                       const void *rbuf, uint32_t len, uint32_t nh)
-{
-    struct idl_header h;
-    if (idl_decode_header(rbuf, len, true, &h) || h.txid != txid ||
-        h.method != m->id || !idl_status_allowed(m, h.status))
-        return ERR_BAD_FORMAT;
-    if (h.status != OK && (len != IDL_HEADER_SIZE || nh))
-        return ERR_BAD_FORMAT;
-    return h.status;
-}
-
 int idl_call(mica_handle_t ch, const struct idl_method *m, const void *req,
              void *resp, void *qbuf, uint32_t qcap, void *rbuf,
              uint32_t rcap)
@@ -63,7 +49,7 @@ int idl_call(mica_handle_t ch, const struct idl_method *m, const void *req,
     struct idl_header h = { IDL_MAGIC, 0, next_txid(), m->id, OK, 0 };
     int err = idl_encode(&m->request, &h, req, &q);
     if (err) {
-        close_all(q.handles, q.nhandles);
+        close_all(q.handles, idl_handles_of(&m->request, req, q.handles));
         return err;
     }
     mica_handle_t hs[MICA_MSG_MAX_HANDLES];
@@ -76,16 +62,11 @@ int idl_call(mica_handle_t ch, const struct idl_method *m, const void *req,
         close_all(q.handles, q.nhandles);   /* still ours, or stale */
         return err;
     }
-    err = check_reply(m, h.txid, rbuf, b.actual_bytes, b.actual_handles);
-    if (err == OK) {
-        struct idl_handle_info info[MICA_MSG_MAX_HANDLES];
-        err = idl_handle_infos(hs, b.actual_handles, info);
-        if (!err)
-            err = idl_decode(&m->reply, rbuf, b.actual_bytes, hs, info,
-                             b.actual_handles, resp);
-        if (err == ERR_WRONG_TYPE || err == ERR_ACCESS_DENIED)
-            err = ERR_BAD_FORMAT;       /* the server's fault, not ours */
-    }
+    struct idl_handle_info info[MICA_MSG_MAX_HANDLES];
+    err = idl_handle_infos(hs, b.actual_handles, info);
+    if (!err)
+        err = idl_reply_decode(m, h.txid, rbuf, b.actual_bytes, hs, info,
+                               b.actual_handles, resp);
     if (err)
         close_all(hs, b.actual_handles);
     return err;
