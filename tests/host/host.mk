@@ -142,3 +142,57 @@ $(HOST_BUILD)/test_handle_tsan: tests/host/test_handle.c $(host_handle_SRCS) $(w
 HOST_BINS += $(HOST_BUILD)/test_handle_tsan
 host-test: $(HOST_BUILD)/test_handle_tsan
 
+
+# idlc's own tests (tests/idl/check.sh): the generated C against
+# tests/idl/golden, the ids, the variants, the errors.  make idl-golden
+# rewrites golden/ and demo.ids after a deliberate change.
+.PHONY: idl-check idl-golden
+idl-check: $(IDLC)
+	@tests/idl/check.sh $(IDLC) $(HOST_BUILD)/idlc-check
+idl-golden: $(IDLC)
+	$(IDLC) c tests/idl/demo.idl tests/idl/golden
+	$(IDLC) ids tests/idl/demo.idl > tests/idl/demo.ids
+host-test: idl-check
+
+# The decoder and the note reader fuzzed with libFuzzer (clang): a fixed
+# number of runs from fixed seeds in host-test (fuzz-short, a few
+# seconds), as long as FUZZ_TIME seconds in make fuzz.
+FUZZ_BUILD  := build/fuzz
+FUZZ_CC     := clang
+FUZZ_RUNS   ?= 300000
+FUZZ_TIME   ?= 600
+FUZZ_SRCS   := tests/fuzz/fuzz_idl.c user/lib/idl/idl.c \
+               user/lib/idl/idl_serve.c $(HOST_IDL)/demo.c \
+               user/lib/iface_note.c
+FUZZ_HDRS   := tests/fuzz/fuzz_common.h $(HOST_IDL)/demo.h \
+               user/lib/idl/idl.h user/lib/iface_note.h
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wmissing-prototypes \
+               -Iabi/include -Iuser/lib -Iuser/lib/idl -I$(HOST_IDL) \
+               -Itests/fuzz
+$(FUZZ_BUILD)/fuzz_idl: $(FUZZ_SRCS) $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o $@ $(FUZZ_SRCS)
+$(FUZZ_BUILD)/fuzz_seeds: tests/fuzz/fuzz_seeds.c user/lib/idl/idl.c \
+                          user/lib/idl/idl_serve.c $(HOST_IDL)/demo.c \
+                          $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_seeds.c \
+	    user/lib/idl/idl.c user/lib/idl/idl_serve.c $(HOST_IDL)/demo.c
+$(FUZZ_BUILD)/seeds: $(FUZZ_BUILD)/fuzz_seeds $(HOST_BUILD)/note-sample
+	rm -rf $@ && mkdir -p $@
+	$(FUZZ_BUILD)/fuzz_seeds $@
+	cp $(HOST_BUILD)/note-sample.stripped $@/seed-elf
+
+.PHONY: fuzz-short fuzz
+fuzz-short: $(FUZZ_BUILD)/fuzz_idl $(FUZZ_BUILD)/seeds
+	@rm -rf $(FUZZ_BUILD)/corpus && cp -r $(FUZZ_BUILD)/seeds $(FUZZ_BUILD)/corpus
+	@$(FUZZ_BUILD)/fuzz_idl -seed=1 -runs=$(FUZZ_RUNS) -max_len=66000 \
+	    $(FUZZ_BUILD)/corpus 2> $(FUZZ_BUILD)/short.log || \
+	    { tail -40 $(FUZZ_BUILD)/short.log; echo "fuzz: FAILED"; exit 1; }
+	@echo "fuzz: $(FUZZ_RUNS) runs of fuzz_idl, no finding ($$(grep -c . $(FUZZ_BUILD)/short.log) log lines)"
+fuzz: $(FUZZ_BUILD)/fuzz_idl $(FUZZ_BUILD)/seeds
+	@mkdir -p $(FUZZ_BUILD)/corpus-long
+	$(FUZZ_BUILD)/fuzz_idl -max_total_time=$(FUZZ_TIME) -max_len=66000 \
+	    -print_final_stats=1 $(FUZZ_BUILD)/corpus-long $(FUZZ_BUILD)/seeds
+host-test: fuzz-short
