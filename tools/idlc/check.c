@@ -56,6 +56,8 @@ static void layout(struct type *t)
 static void layout_struct(struct decl *d, struct type *t)
 {
     uint32_t pos = 0, al = 1;
+    if (d->nfields > 64)
+        fatal_at(d->loc, "a struct has at most 64 fields");
     for (int i = 0; i < d->nfields; i++) {
         struct field *f = &d->fields[i];
         if (!is_flat(f->type))
@@ -102,6 +104,8 @@ static void layout_message(struct method *me, struct message *m,
 {
     uint32_t pos = HEADER;
     uint64_t blocks = 0;
+    if (m->nfields > 64)
+        fatal_at(me->loc, "a method has at most 64 %s", what);
     for (int i = 0; i < m->nfields; i++) {
         struct field *f = &m->fields[i];
         layout(f->type);
