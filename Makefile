@@ -7,6 +7,7 @@
 #   make gdb     boot halted under QEMU's gdb stub and attach gdb
 #   make bench   kernel fast-path figures (instructions per operation),
 #                beside Debian's Linux booted on the same QEMU machine
+#   make fuzz    the IDL's decoder under libFuzzer for FUZZ_TIME seconds
 #
 # Every artifact goes under build/.  tools/deps.sh installs missing Debian
 # packages first (run/test/iso depend on it).
@@ -44,7 +45,7 @@ ISO        := $(BUILD)/mica.iso
 Q ?= @
 include user/user.mk
 
-.PHONY: all deps run test iso gdb clean kernel qemu-test harness-test bench
+.PHONY: all deps run test iso gdb clean kernel qemu-test harness-test bench fuzz
 all: kernel $(BOOTFS) $(INIT_ELF)
 kernel: $(KERNEL_BIN)
 

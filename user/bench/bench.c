@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "blk_proto.h"
+#include "block.h"
 #include "mica.h"
 #include "services.h"
 
@@ -576,22 +576,17 @@ static uint64_t idle_ticks(void)
 static int blk_read_once(mica_handle_t ch, void *buf, uint64_t *ticks,
                          uint64_t *idle)
 {
-    struct blk_request q = { .op = BLK_OP_READ, .count = BLK_SECTORS_4K,
-                             .sector = 0 };
-    struct blk_reply r = { .status = 1 };
     mica_handle_t g;
     int err = mica_grant_create(buf, 4096, RIGHT_WRITE, &g);
     if (err)
         return err;
-    struct mica_msg m = { &q, &g, sizeof(q), 1 };
-    struct mica_msg_buf b = { .bytes = &r, .bytes_cap = sizeof(r) };
     uint64_t idle0 = idle_ticks();
     uint64_t t0 = tsc();
-    err = mica_channel_call(ch, &m, &b, 0);
+    err = block_read(ch, 0, BLK_SECTORS_4K, g);
     uint64_t t1 = tsc();
     *idle = idle_ticks() - idle0;
     *ticks = t1 - t0 - *idle;
-    return err ? err : r.status;
+    return err;
 }
 
 static void bench_blk_read_4k(const void *fs, size_t len)

@@ -22,6 +22,7 @@
     X(handle_duplicate,            0x1002)     \
     X(handle_replace,              0x1003)     \
     X(handle_transfer,             0x1006)     \
+    X(handle_info,                 0x100b)     \
     X(object_wait_one,             0x1004)     \
     X(object_signal,               0x1005)     \
     X(object_wait_many,            0x1007)     \
@@ -128,6 +129,12 @@ struct mica_wait_item {
 
 /* thread_create flags */
 #define MICA_THREAD_OWN_HANDLES (1u << 0)   /* a handle table of its own */
+
+/* handle_info results: what a handle names and allows */
+struct mica_handle_info {
+    uint32_t type;          /* enum mica_obj_type */
+    mica_rights_t rights;
+};
 
 /* process_info results */
 struct mica_process_info {
