@@ -188,12 +188,12 @@ $(FUZZ_BUILD)/seeds: $(FUZZ_BUILD)/fuzz_seeds $(HOST_BUILD)/note-sample
 .PHONY: fuzz-short fuzz
 fuzz-short: $(FUZZ_BUILD)/fuzz_idl $(FUZZ_BUILD)/seeds
 	@rm -rf $(FUZZ_BUILD)/corpus && cp -r $(FUZZ_BUILD)/seeds $(FUZZ_BUILD)/corpus
-	@$(FUZZ_BUILD)/fuzz_idl -seed=1 -runs=$(FUZZ_RUNS) -max_len=66000 \
+	@$(FUZZ_BUILD)/fuzz_idl -seed=1 -runs=$(FUZZ_RUNS) -artifact_prefix=$(FUZZ_BUILD)/ -max_len=66000 \
 	    $(FUZZ_BUILD)/corpus 2> $(FUZZ_BUILD)/short.log || \
 	    { tail -40 $(FUZZ_BUILD)/short.log; echo "fuzz: FAILED"; exit 1; }
 	@echo "fuzz: $(FUZZ_RUNS) runs of fuzz_idl, no finding ($$(grep -c . $(FUZZ_BUILD)/short.log) log lines)"
 fuzz: $(FUZZ_BUILD)/fuzz_idl $(FUZZ_BUILD)/seeds
 	@mkdir -p $(FUZZ_BUILD)/corpus-long
-	$(FUZZ_BUILD)/fuzz_idl -max_total_time=$(FUZZ_TIME) -max_len=66000 \
+	$(FUZZ_BUILD)/fuzz_idl -max_total_time=$(FUZZ_TIME) -artifact_prefix=$(FUZZ_BUILD)/ -max_len=66000 \
 	    -print_final_stats=1 $(FUZZ_BUILD)/corpus-long $(FUZZ_BUILD)/seeds
 host-test: fuzz-short
