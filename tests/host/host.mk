@@ -74,7 +74,8 @@ HOST_TESTS += pci
 host_pci_SRCS := user/servers/pci/enum.c user/servers/pci/msi.c \
                  user/servers/pci/policy.c user/servers/pci/list.c \
                  user/servers/pci/ecam.c
-host_pci_CFLAGS := -Iuser/servers/pci -Iuser/lib
+host_pci_CFLAGS := -Iuser/servers/pci -Iuser/lib -I$(IDL_GEN) -Iuser/lib/idl
+$(HOST_BUILD)/test_pci: $(IDL_GEN)/pci.h
 
 HOST_TESTS += critical
 host_critical_SRCS := kernel/core/critical.c kernel/core/resource.c kernel/core/object.c kernel/core/kmem_account.c $(HOST_SUPPORT)

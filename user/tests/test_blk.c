@@ -31,7 +31,7 @@
 #include "caps.h"
 #include "idl.h"
 #include "mica.h"
-#include "pci_client.h"
+#include "pci.h"
 #include "pci_line.h"
 #include "service.h"
 #include "utest.h"
