@@ -86,7 +86,8 @@ host_uart_CFLAGS := -Iuser/drivers/uart
 
 HOST_TESTS += ps2kbd
 host_ps2kbd_SRCS := user/drivers/ps2kbd/keymap.c
-host_ps2kbd_CFLAGS := -Iuser/drivers/ps2kbd -Iuser/lib
+host_ps2kbd_CFLAGS := -Iuser/drivers/ps2kbd -Iuser/lib -I$(IDL_GEN) -Iuser/lib/idl
+$(HOST_BUILD)/test_ps2kbd: $(IDL_GEN)/kbd.h
 
 HOST_TESTS += virtio_blk
 host_virtio_blk_SRCS := user/drivers/virtio-blk/virtq.c \

@@ -31,7 +31,8 @@
 #include <mica/exception.h>
 
 #include "caps.h"
-#include "kbd_proto.h"
+#include "idl.h"
+#include "kbd.h"
 #include "mica.h"
 #include "service.h"
 #include "utest.h"
@@ -565,28 +566,34 @@ UTEST(console_is_the_uart_on_com1)
 
 /* --- the PS/2 keyboard ------------------------------------------------------ */
 
-static int kbd_call(mica_handle_t h, uint32_t op, uint32_t flags,
-                    uint32_t max, struct kbd_event *ev, uint32_t *count,
-                    struct kbd_info *info)
+/* A message as it is, with the handles given (which move), called: the
+ * status of the reply, which must be an IDL header alone repeating
+ * `txid` (0 for a request too short to have one); 1000 + the error of
+ * the call, or 2000 for a reply of another shape. */
+static int raw_call(mica_handle_t h, const void *bytes, uint32_t n,
+                    const mica_handle_t *hs, uint32_t nh, uint64_t txid)
 {
-    struct kbd_request q = { .op = op, .flags = flags, .max = max };
-    uint8_t rep[sizeof(struct kbd_reply) + sizeof(struct kbd_info) +
-                KBD_EVENTS_MAX * sizeof(struct kbd_event)];
-    struct mica_msg msg = { &q, NULL, sizeof(q), 0 };
+    uint64_t rep[8];
+    struct idl_header hd;
+    struct mica_msg msg = { bytes, hs, n, nh };
     struct mica_msg_buf b = { .bytes = rep, .bytes_cap = sizeof(rep) };
     int err = mica_channel_call(h, &msg, &b, now_ns() + BOUND);
     if (err)
-        return err;
-    struct kbd_reply r;
-    memcpy(&r, rep, sizeof(r));
-    if (count)
-        *count = r.count;
-    uint32_t body = b.actual_bytes - (uint32_t)sizeof(r);
-    if (ev && r.count * sizeof(*ev) == body)
-        memcpy(ev, rep + sizeof(r), body);
-    if (info && body == sizeof(*info))
-        memcpy(info, rep + sizeof(r), body);
-    return r.status;
+        return 1000 + err;
+    if (idl_decode_header(rep, b.actual_bytes, true, &hd) ||
+        b.actual_bytes != IDL_HEADER_SIZE || hd.txid != txid)
+        return 2000;
+    return hd.status;
+}
+
+/* Request q of method m, under id `id`, encoded into buf (room for 64
+ * words); its length. */
+static uint32_t encode(const struct idl_method *m, uint64_t id,
+                       const void *q, uint64_t *buf)
+{
+    struct idl_header hd = { IDL_MAGIC, 0, 5, id, OK, 0 };
+    struct idl_out o = { .bytes = buf, .cap = 64 * 8 };
+    return idl_encode(&m->request, &hd, q, &o) == OK ? o.len : 0;
 }
 
 /* The controller's ports, enabled for this process too (once). */
@@ -635,7 +642,7 @@ static bool kbd_events(mica_handle_t h, struct kbd_event *ev, uint32_t n)
 {
     for (uint32_t got = 0; got < n;) {
         uint32_t c = 0;
-        if (kbd_call(h, KBD_OP_READ, 0, n - got, ev + got, &c, NULL) != OK ||
+        if (kbd_read(h, n - got, 0, ev + got, n - got, &c) != OK ||
             c == 0 || c > n - got)
             return false;
         got += c;
@@ -645,7 +652,8 @@ static bool kbd_events(mica_handle_t h, struct kbd_event *ev, uint32_t n)
 
 struct want {
     uint16_t code;
-    uint8_t pressed, ascii;
+    bool pressed;
+    uint8_t ascii;
     uint16_t mods;
 };
 
@@ -688,7 +696,7 @@ UTEST(ps2kbd_injected_scancodes)
     static struct kbd_event ev[N];
     UASSERT(kbd != 0);
     UASSERT(kbd_ports());
-    UASSERT(kbd_call(kbd, KBD_OP_INFO, 0, 0, NULL, NULL, &before) == OK);
+    UASSERT(kbd_info(kbd, &before) == OK);
     UEXPECT(before.irq.number == 1);
     for (unsigned i = 0; i < sizeof(bytes); i++)
         UASSERT(inject(bytes[i]));
@@ -704,10 +712,10 @@ UTEST(ps2kbd_injected_scancodes)
         UEXPECT(same);
     }
     uint32_t c = 1;
-    UEXPECT(kbd_call(kbd, KBD_OP_READ, KBD_NOWAIT, 8, ev, &c, NULL) ==
+    UEXPECT(kbd_read(kbd, 8, KBD_NOWAIT, ev, N, &c) ==
             ERR_SHOULD_WAIT);                   /* nothing more */
-    UASSERT(kbd_call(kbd, KBD_OP_INFO, 0, 0, NULL, NULL, &after) == OK);
-    UEXPECT(after.bytes == before.bytes + sizeof(bytes) - 1);
+    UASSERT(kbd_info(kbd, &after) == OK);
+    UEXPECT(after.key_bytes == before.key_bytes + sizeof(bytes) - 1);
     UEXPECT(after.other == before.other + 1);
     UEXPECT(after.events >= before.events + N);
     UEXPECT(after.interrupts > before.interrupts);
@@ -725,7 +733,7 @@ static void *read_key(void *arg)
 {
     struct blocked_key *b = arg;
     struct kbd_event ev;
-    b->status = kbd_call(b->kbd, KBD_OP_READ, 0, 1, &ev, &b->count, NULL);
+    b->status = kbd_read(b->kbd, 1, 0, &ev, 1, &b->count);
     return NULL;
 }
 
@@ -733,7 +741,7 @@ static bool kbd_readers_waiting(mica_handle_t kbd, uint32_t n)
 {
     struct kbd_info info = { 0 };
     uint64_t end = now_ns() + BOUND;
-    while (kbd_call(kbd, KBD_OP_INFO, 0, 0, NULL, NULL, &info) == OK &&
+    while (kbd_info(kbd, &info) == OK &&
            info.readers != n && now_ns() < end)
         mica_nanosleep(now_ns() + 1000000);
     return info.readers == n;
@@ -748,29 +756,23 @@ UTEST(ps2kbd_protocol_errors)
     uint32_t c;
     UASSERT(kbd != 0);
     UASSERT(kbd_ports());
-    /* the request's size, handles, op, max, flags */
-    uint8_t rep[64];
-    struct kbd_reply r;
-    struct mica_msg_buf mb = { .bytes = rep, .bytes_cap = sizeof(rep) };
-    struct mica_msg shorty = { "abc", NULL, 3, 0 };
-    UEXPECT(mica_channel_call(kbd, &shorty, &mb, now_ns() + BOUND) == OK);
-    memcpy(&r, rep, sizeof(r));
-    UEXPECT(r.status == ERR_INVALID_ARGS && r.count == 0);
-    struct kbd_request q = { .op = KBD_OP_INFO };
+    /* malformed messages: too short, with a handle, an unknown method,
+     * bytes after the request; then max and flags */
+    uint64_t q[64] = { 0 };
+    struct kbd_read_req rq = { 1, 0 };
+    UEXPECT(raw_call(kbd, "abc", 3, NULL, 0, 0) == ERR_INVALID_ARGS);
+    uint32_t n = encode(&kbd_info_method, KBD_INFO_ID, NULL, q);
+    UASSERT(n == IDL_HEADER_SIZE);
     UASSERT(mica_event_create(0, &ev) == OK);
-    struct mica_msg with = { &q, &ev, sizeof(q), 1 };
-    UEXPECT(mica_channel_call(kbd, &with, &mb, now_ns() + BOUND) == OK);
-    memcpy(&r, rep, sizeof(r));
-    UEXPECT(r.status == ERR_INVALID_ARGS);
-    UEXPECT(kbd_call(kbd, 7, 0, 1, NULL, NULL, NULL) == ERR_NOT_SUPPORTED);
-    UEXPECT(kbd_call(kbd, KBD_OP_READ, 0, 0, NULL, NULL, NULL) ==
+    UEXPECT(raw_call(kbd, q, n, &ev, 1, 5) == ERR_INVALID_ARGS);
+    UEXPECT(raw_call(kbd, q, n + 8, NULL, 0, 5) == ERR_INVALID_ARGS);
+    n = encode(&kbd_read_method, 7, &rq, q);
+    UEXPECT(n && raw_call(kbd, q, n, NULL, 0, 5) == ERR_NOT_SUPPORTED);
+    UEXPECT(kbd_read(kbd, 0, 0, NULL, 0, NULL) == ERR_INVALID_ARGS);
+    UEXPECT(kbd_read(kbd, KBD_EVENTS_MAX + 1, 0, NULL, 0, NULL) ==
             ERR_INVALID_ARGS);
-    UEXPECT(kbd_call(kbd, KBD_OP_READ, 0, KBD_EVENTS_MAX + 1, NULL, NULL,
-                     NULL) == ERR_INVALID_ARGS);
-    UEXPECT(kbd_call(kbd, KBD_OP_READ, 2, 1, NULL, NULL, NULL) ==
-            ERR_INVALID_ARGS);
-    UEXPECT(kbd_call(kbd, KBD_OP_READ, KBD_NOWAIT, 1, NULL, &c, NULL) ==
-            ERR_SHOULD_WAIT);
+    UEXPECT(kbd_read(kbd, 1, 2, NULL, 0, NULL) == ERR_INVALID_ARGS);
+    UEXPECT(kbd_read(kbd, 1, KBD_NOWAIT, NULL, 0, &c) == ERR_SHOULD_WAIT);
     /* 64 reads wait; the 65th is refused; a key each lets them go */
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -783,8 +785,7 @@ UTEST(ps2kbd_protocol_errors)
     }
     UEXPECT(started == N);
     UEXPECT(kbd_readers_waiting(kbd, (uint32_t)started));
-    UEXPECT(kbd_call(kbd, KBD_OP_READ, 0, 1, NULL, NULL, NULL) ==
-            ERR_NO_RESOURCES);
+    UEXPECT(kbd_read(kbd, 1, 0, NULL, 0, NULL) == ERR_NO_RESOURCES);
     for (int i = 0; i < started; i++)
         UEXPECT(inject((uint8_t)(i & 1 ? 0x9e : 0x1e)));  /* a, up, down */
     for (int i = 0; i < started; i++) {
