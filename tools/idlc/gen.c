@@ -355,13 +355,14 @@ static void table_method(const struct method *m)
         emit(",\n    %d, %s_%s_errors,\n};\n", m->nerrors, P->name, m->name);
     else
         emit(",\n    0, NULL,\n};\n");
+    emit("#ifndef IDL_TABLES_ONLY\n");
     for (int k = 0; k < 2; k++)
         emit("static const struct mica_iface_entry %s_%s_%s\n"
              "    __attribute__((used, aligned(8), section(\".mica_%s.%s.%s\")))"
              "\n    = { %s_%s_ID, \"%s.%s\" };\n", P->name, m->name,
              k ? "serves" : "calls", k ? "serves" : "calls", P->name,
              m->name, upper(P->name), upper(m->name), P->name, m->name);
-    emit("\n");
+    emit("#endif\n\n");
 }
 
 /* --- the client stubs ---------------------------------------------- */
@@ -498,9 +499,13 @@ void gen_source(const struct protocol *p, const char *header, FILE *o)
     emit("\n");
     for (int i = 0; i < p->nmethods; i++)
         table_method(&p->methods[i]);
+    /* Code that has no idl_call and no interface note (the kernel)
+     * compiles the tables alone. */
+    emit("#ifndef IDL_TABLES_ONLY\n\n");
     for (int i = 0; i < p->nmethods; i++)
         stub(&p->methods[i]);
     for (int i = 0; i < p->nmethods; i++)
         serve(&p->methods[i]);
     dispatch();
+    emit("\n#endif /* IDL_TABLES_ONLY */\n");
 }
