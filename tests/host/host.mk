@@ -82,7 +82,8 @@ host_critical_SRCS := kernel/core/critical.c kernel/core/resource.c kernel/core/
 
 HOST_TESTS += uart
 host_uart_SRCS := user/drivers/uart/ldisc.c
-host_uart_CFLAGS := -Iuser/drivers/uart
+host_uart_CFLAGS := -Iuser/drivers/uart -I$(IDL_GEN) -Iuser/lib/idl
+$(HOST_BUILD)/test_uart: $(IDL_GEN)/console.h
 
 HOST_TESTS += ps2kbd
 host_ps2kbd_SRCS := user/drivers/ps2kbd/keymap.c
