@@ -12,15 +12,15 @@
  * event rather than a vmo; bit 3: it lacks RIGHT_WRITE; bits 4-5: the
  * second's type (channel, event, vmo, grant). */
 static inline uint32_t fuzz_handles(uint8_t sel, mica_handle_t *hs,
-                                    struct idl_handle_info *info)
+                                    struct mica_handle_info *info)
 {
     static const uint32_t types[4] = { OBJ_CHANNEL, OBJ_EVENT, OBJ_VMO,
                                        OBJ_GRANT };
     uint32_t n = (sel & 3) == 3 ? 2 : sel & 3;
-    info[0] = (struct idl_handle_info){
+    info[0] = (struct mica_handle_info){
         sel & 4 ? OBJ_EVENT : OBJ_VMO,
         RIGHTS_ALL & ~(sel & 8 ? RIGHT_WRITE : 0) };
-    info[1] = (struct idl_handle_info){ types[(sel >> 4) & 3], RIGHTS_ALL };
+    info[1] = (struct mica_handle_info){ types[(sel >> 4) & 3], RIGHTS_ALL };
     hs[0] = 0x101;
     hs[1] = 0x202;
     return n;

@@ -69,7 +69,7 @@ static const struct idl_method *const methods[] = {
 
 static void as_reply(const struct idl_method *m, const uint8_t *msg,
                      uint32_t n, const mica_handle_t *hs,
-                     const struct idl_handle_info *info, uint32_t nh)
+                     const struct mica_handle_info *info, uint32_t nh)
 {
     uint64_t results[64];
     struct idl_header h;
@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static uint64_t reply[MICA_MSG_MAX_BYTES / 8];
     static struct idl_out out;
     mica_handle_t hs[3];
-    struct idl_handle_info info[3];
+    struct mica_handle_info info[3];
     if (size < 2 || size - 2 > MICA_MSG_MAX_BYTES)
         return 0;
     uint32_t nh = fuzz_handles(data[0], hs, info);

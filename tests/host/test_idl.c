@@ -32,10 +32,10 @@ void idl_close(mica_handle_t h)
 }
 
 int idl_handle_infos(const mica_handle_t *hs, uint32_t n,
-                     struct idl_handle_info *info)
+                     struct mica_handle_info *info)
 {
     for (uint32_t i = 0; i < n; i++)
-        info[i] = (struct idl_handle_info){ hs[i] >> 16, hs[i] & 0xffff };
+        info[i] = (struct mica_handle_info){ hs[i] >> 16, hs[i] & 0xffff };
     return OK;
 }
 
@@ -121,7 +121,7 @@ int idl_call(mica_handle_t ch, const struct idl_method *m, const void *req,
     (void)ch;
     struct idl_out q = { .bytes = qbuf, .cap = qcap };
     struct idl_header h = { IDL_MAGIC, 0, ++last_txid, m->id, OK, 0 };
-    struct idl_handle_info qi[MICA_MSG_MAX_HANDLES], ri[MICA_MSG_MAX_HANDLES];
+    struct mica_handle_info qi[MICA_MSG_MAX_HANDLES], ri[MICA_MSG_MAX_HANDLES];
     int err = idl_encode(&m->request, &h, req, &q);
     if (err) {
         uint32_t n = idl_handles_of(&m->request, req, q.handles);
@@ -477,7 +477,7 @@ static void decoder_rejects_bad_lengths(void **state)
 
 static int decode_store(uint32_t len, const mica_handle_t *hs, uint32_t nh)
 {
-    struct idl_handle_info info[4];
+    struct mica_handle_info info[4];
     struct demo_store_req q;
     idl_handle_infos(hs, nh, info);
     return idl_decode(&demo_store_method.request, msg, len, hs, info, nh, &q);

@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include "ipc.h"
+
 #define MICA_SYSCALL_BASE 0x1000
 
 /*          name                   number */
@@ -130,11 +132,7 @@ struct mica_wait_item {
 /* thread_create flags */
 #define MICA_THREAD_OWN_HANDLES (1u << 0)   /* a handle table of its own */
 
-/* handle_info results: what a handle names and allows */
-struct mica_handle_info {
-    uint32_t type;          /* enum mica_obj_type */
-    mica_rights_t rights;
-};
+/* handle_info results: struct mica_handle_info (mica/ipc.h) */
 
 /* process_info results */
 struct mica_process_info {

@@ -166,17 +166,15 @@ static const struct block_server server = {
 static void request(const struct mica_msg_buf *in)
 {
     uint64_t buf[16];
-    struct idl_handle_info info[MICA_MSG_MAX_HANDLES];
     struct idl_out o = { .bytes = buf, .cap = sizeof(buf) };
     struct idl_in q = { in->bytes, in->actual_bytes, in->actual_handles,
-                        in->handles, info };
+                        in->handles, in->handle_infos };
     struct call c = { in->txid };
     if (!in->txid) {                    /* not a call: nobody to answer */
         close_all(in->handles, in->actual_handles);
         return;
     }
-    int err = idl_handle_infos(in->handles, in->actual_handles, info);
-    int r = err ? idl_refuse(&q, err, &o) : block_dispatch(&server, &c, &q, &o);
+    int r = block_dispatch(&server, &c, &q, &o);
     if (r == IDL_REFUSED)
         close_all(in->handles, in->actual_handles);
     if (r != IDL_DEFER)
@@ -280,6 +278,7 @@ int serve(struct disk *d)
 {
     static uint64_t bytes[MICA_MSG_MAX_BYTES / 8];  /* any message fits */
     static mica_handle_t hs[MICA_MSG_MAX_HANDLES];
+    static struct mica_handle_info infos[MICA_MSG_MAX_HANDLES];
     disk = d;
     int err = mica_port_create(0, &port);
     if (!err)
@@ -291,7 +290,7 @@ int serve(struct disk *d)
     while (!err) {
         struct mica_msg_buf in = {
             .bytes = bytes, .bytes_cap = sizeof(bytes), .handles = hs,
-            .handles_cap = MICA_MSG_MAX_HANDLES,
+            .handles_cap = MICA_MSG_MAX_HANDLES, .handle_infos = infos,
         };
         if (nbusy == disk->nslots) {    /* requests wait in the kernel */
             in.kind = MICA_RECV_PACKET;

@@ -293,7 +293,7 @@ static int get_block(const struct idl_type *t, const uint8_t *buf,
 }
 
 static int check_handle(const struct idl_type *t,
-                        const struct idl_handle_info *info)
+                        const struct mica_handle_info *info)
 {
     if (t->obj_type != OBJ_NONE && info->type != t->obj_type)
         return ERR_WRONG_TYPE;
@@ -304,7 +304,7 @@ static int check_handle(const struct idl_type *t,
 
 /* The handles, in parameter order, once the bytes are known good. */
 static int get_handles(const struct idl_message *m, const mica_handle_t *hs,
-                       const struct idl_handle_info *info, uint32_t nh,
+                       const struct mica_handle_info *info, uint32_t nh,
                        uint8_t *native)
 {
     uint32_t k = 0;
@@ -324,7 +324,7 @@ static int get_handles(const struct idl_message *m, const mica_handle_t *hs,
 }
 
 int idl_decode(const struct idl_message *m, const void *buf, uint32_t len,
-               const mica_handle_t *hs, const struct idl_handle_info *info,
+               const mica_handle_t *hs, const struct mica_handle_info *info,
                uint32_t nh, void *native)
 {
     const uint8_t *p = buf;

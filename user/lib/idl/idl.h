@@ -107,12 +107,6 @@ struct idl_method {
     const int32_t *errors;      /* declared, beside OK */
 };
 
-/* What a received handle is (handle_info). */
-struct idl_handle_info {
-    uint32_t type;
-    uint32_t rights;
-};
-
 /* A message being built. */
 struct idl_out {
     void *bytes;                /* 8-aligned */
@@ -153,7 +147,7 @@ int idl_decode_header(const void *buf, uint32_t len, bool reply,
  * another type), ERR_ACCESS_DENIED (a handle without the rights named),
  * ERR_INVALID_ARGS (buf not 8-aligned). */
 int idl_decode(const struct idl_message *m, const void *buf, uint32_t len,
-               const mica_handle_t *hs, const struct idl_handle_info *info,
+               const mica_handle_t *hs, const struct mica_handle_info *info,
                uint32_t nh, void *native);
 
 /* Whether a reply may carry `status`: OK, a declared error, or one of
@@ -179,13 +173,14 @@ int idl_copy_span(const struct idl_span *s, uint32_t es, void *dst,
 #define IDL_REFUSED 2
 
 /* A request as received: its bytes (8-aligned) and handles, with what
- * handle_info says of each. */
+ * the kernel says of each: the receive's mica_msg_buf.handle_infos
+ * (one system call for all), or idl_handle_infos afterwards. */
 struct idl_in {
     const void *bytes;
     uint32_t nbytes;
     uint32_t nhandles;
     const mica_handle_t *handles;
-    const struct idl_handle_info *info;
+    const struct mica_handle_info *info;
 };
 
 /* A call being served: what its reply must repeat. */
@@ -212,7 +207,7 @@ int idl_reply(const struct idl_txn *t, int status, const void *results,
  * ERR_BAD_FORMAT for anything else. */
 int idl_reply_decode(const struct idl_method *m, uint64_t txid,
                      const void *buf, uint32_t len, const mica_handle_t *hs,
-                     const struct idl_handle_info *info, uint32_t nh,
+                     const struct mica_handle_info *info, uint32_t nh,
                      void *results);
 
 /* Keep the record p names as long as the function saying so is linked
@@ -231,9 +226,10 @@ int idl_call(mica_handle_t ch, const struct idl_method *m, const void *req,
              void *resp, void *qbuf, uint32_t qcap, void *rbuf,
              uint32_t rcap);
 
-/* handle_info of each of hs[0..n). */
+/* handle_info of each of hs[0..n): for handles that did not come with
+ * their descriptions (a receive without handle_infos). */
 int idl_handle_infos(const mica_handle_t *hs, uint32_t n,
-                     struct idl_handle_info *info);
+                     struct mica_handle_info *info);
 
 void idl_close(mica_handle_t h);
 

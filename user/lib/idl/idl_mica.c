@@ -23,14 +23,14 @@ static void close_all(const mica_handle_t *hs, uint32_t n)
 }
 
 int idl_handle_infos(const mica_handle_t *hs, uint32_t n,
-                     struct idl_handle_info *info)
+                     struct mica_handle_info *info)
 {
     for (uint32_t i = 0; i < n; i++) {
         struct mica_handle_info hi;
         int err = mica_handle_info(hs[i], &hi);
         if (err)
             return err;
-        info[i] = (struct idl_handle_info){ hi.type, hi.rights };
+        info[i] = (struct mica_handle_info){ hi.type, hi.rights };
     }
     return OK;
 }
@@ -53,20 +53,19 @@ int idl_call(mica_handle_t ch, const struct idl_method *m, const void *req,
         return err;
     }
     mica_handle_t hs[MICA_MSG_MAX_HANDLES];
+    struct mica_handle_info info[MICA_MSG_MAX_HANDLES];
     struct mica_msg msg = { q.bytes, q.handles, q.len, q.nhandles };
     struct mica_msg_buf b = { .bytes = rbuf, .bytes_cap = rcap,
                               .handles = hs,
-                              .handles_cap = MICA_MSG_MAX_HANDLES };
+                              .handles_cap = MICA_MSG_MAX_HANDLES,
+                              .handle_infos = info };
     err = mica_channel_call(ch, &msg, &b, 0);
     if (err) {
         close_all(q.handles, q.nhandles);   /* still ours, or stale */
         return err;
     }
-    struct idl_handle_info info[MICA_MSG_MAX_HANDLES];
-    err = idl_handle_infos(hs, b.actual_handles, info);
-    if (!err)
-        err = idl_reply_decode(m, h.txid, rbuf, b.actual_bytes, hs, info,
-                               b.actual_handles, resp);
+    err = idl_reply_decode(m, h.txid, rbuf, b.actual_bytes, hs, info,
+                           b.actual_handles, resp);
     if (err)
         close_all(hs, b.actual_handles);
     return err;

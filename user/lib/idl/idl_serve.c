@@ -50,7 +50,7 @@ int idl_reply(const struct idl_txn *t, int status, const void *results,
 
 int idl_reply_decode(const struct idl_method *m, uint64_t txid,
                      const void *buf, uint32_t len, const mica_handle_t *hs,
-                     const struct idl_handle_info *info, uint32_t nh,
+                     const struct mica_handle_info *info, uint32_t nh,
                      void *results)
 {
     struct idl_header h;
