@@ -341,7 +341,7 @@ static void encoder_in_place(void **state)
     assert_int_equal(o.len, 48);
     assert_memory_equal(b + 40, "hello\0\0\0", 8);
     struct demo_store_req d;
-    struct idl_handle_info info = { OBJ_VMO, RIGHT_READ | RIGHT_WRITE };
+    struct mica_handle_info info = { OBJ_VMO, RIGHT_READ | RIGHT_WRITE };
     mica_handle_t hs[1] = { 3 };
     assert_int_equal(idl_decode(&demo_store_method.request, buf, o.len, hs,
                                 &info, 1, &d), OK);

@@ -304,18 +304,15 @@ static const struct console_server server = {
 static void request(unsigned slot, const struct mica_msg_buf *in)
 {
     uint64_t buf[(IDL_HEADER_SIZE + sizeof(struct console_info)) / 8 + 1];
-    struct idl_handle_info info[MICA_MSG_MAX_HANDLES];
     struct idl_out o = { .bytes = buf, .cap = sizeof(buf) };
     struct idl_in q = { in->bytes, in->actual_bytes, in->actual_handles,
-                        in->handles, info };
+                        in->handles, in->handle_infos };
     struct call c = { in->txid, slot };
     if (!in->txid) {                    /* not a call: nobody to answer */
         close_handles(in);
         return;
     }
-    int err = idl_handle_infos(in->handles, in->actual_handles, info);
-    int r = err ? idl_refuse(&q, err, &o)
-                : console_dispatch(&server, &c, &q, &o);
+    int r = console_dispatch(&server, &c, &q, &o);
     if (r == IDL_REFUSED)
         close_handles(in);
     if (r != IDL_DEFER)
@@ -386,10 +383,11 @@ static int serve(void)
 {
     static uint64_t bytes[MICA_MSG_MAX_BYTES / 8];  /* 8-aligned */
     static mica_handle_t hs[MICA_MSG_MAX_HANDLES];
+    static struct mica_handle_info infos[MICA_MSG_MAX_HANDLES];
     for (;;) {
         struct mica_msg_buf in = {
             .bytes = bytes, .bytes_cap = sizeof(bytes), .handles = hs,
-            .handles_cap = MICA_MSG_MAX_HANDLES,
+            .handles_cap = MICA_MSG_MAX_HANDLES, .handle_infos = infos,
         };
         int err;
         if (pending.active) {           /* packets only, until there is room */

@@ -146,16 +146,14 @@ static void answer(mica_handle_t port, struct client *c,
                    const struct mica_msg_buf *in)
 {
     uint64_t buf[(IDL_HEADER_SIZE + 256) / 8];      /* any reply fits */
-    struct idl_handle_info info[MICA_MSG_MAX_HANDLES];
     struct idl_out o = { .bytes = buf, .cap = sizeof(buf) };
     struct idl_in q = { in->bytes, in->actual_bytes, in->actual_handles,
-                        in->handles, info };
+                        in->handles, in->handle_infos };
     if (!in->txid) {                    /* not a call: nobody to answer */
         close_all(in->handles, in->actual_handles);
         return;
     }
-    int err = idl_handle_infos(in->handles, in->actual_handles, info);
-    int r = err ? idl_refuse(&q, err, &o) : pci_dispatch(&server, c, &q, &o);
+    int r = pci_dispatch(&server, c, &q, &o);
     if (r == IDL_REFUSED)
         close_all(in->handles, in->actual_handles);
     struct mica_msg m = { o.bytes, o.handles, o.len, o.nhandles };
@@ -228,6 +226,7 @@ int pci_serve(const struct pci_config *config, struct pci_func *f,
      * it for a connection's token */
     static uint64_t bytes[MICA_MSG_MAX_BYTES / 8 + 1];
     static mica_handle_t hs[MICA_MSG_MAX_HANDLES];
+    static struct mica_handle_info infos[MICA_MSG_MAX_HANDLES];
     mica_handle_t port;
     cfg = config;
     funcs = f;
@@ -240,7 +239,7 @@ int pci_serve(const struct pci_config *config, struct pci_func *f,
     while (!err) {
         struct mica_msg_buf in = {
             .bytes = bytes, .bytes_cap = MICA_MSG_MAX_BYTES, .handles = hs,
-            .handles_cap = MICA_MSG_MAX_HANDLES,
+            .handles_cap = MICA_MSG_MAX_HANDLES, .handle_infos = infos,
         };
         err = mica_port_receive(port, &in, 0);
         if (!err) {
