@@ -7,6 +7,7 @@
 #   make gdb     boot halted under QEMU's gdb stub and attach gdb
 #   make bench   kernel fast-path figures (instructions per operation),
 #                beside Debian's Linux booted on the same QEMU machine
+#   make fuzz    the IDL's decoder under libFuzzer for FUZZ_TIME seconds
 #
 # Every artifact goes under build/.  tools/deps.sh installs missing Debian
 # packages first (run/test/iso depend on it).
@@ -34,7 +35,13 @@ KLDFLAGS := -n -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segm
 
 KSRCS := $(wildcard kernel/core/*.c kernel/arch/x86_64/*.c kernel/tests/*.c)
 KASMS := $(wildcard kernel/arch/x86_64/*.S)
-KOBJS := $(patsubst %,$(BUILD)/%.o,$(KSRCS) $(KASMS))
+# The IDL's encoder and decoder (which make no system call) and the
+# console protocol's tables: the kernel is a console client
+# (kernel/core/console_client.c).
+KIDL_SRCS := user/lib/idl/idl.c user/lib/idl/idl_serve.c
+KIDL_OBJS := $(patsubst user/lib/idl/%.c,$(BUILD)/kernel/idl/%.c.o,$(KIDL_SRCS)) \
+             $(BUILD)/kernel/idl/console.c.o
+KOBJS := $(patsubst %,$(BUILD)/%.o,$(KSRCS) $(KASMS)) $(KIDL_OBJS)
 
 KERNEL_ELF := $(BUILD)/kernel.elf
 KERNEL_BIN := $(BUILD)/mica.bin
@@ -44,7 +51,7 @@ ISO        := $(BUILD)/mica.iso
 Q ?= @
 include user/user.mk
 
-.PHONY: all deps run test iso gdb clean kernel qemu-test harness-test bench
+.PHONY: all deps run test iso gdb clean kernel qemu-test harness-test bench fuzz
 all: kernel $(BOOTFS) $(INIT_ELF)
 kernel: $(KERNEL_BIN)
 
@@ -56,6 +63,23 @@ $(BUILD)/%.c.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+KIDL_FLAGS := -Iuser/lib/idl -I$(IDL_GEN) -DIDL_TABLES_ONLY
+$(BUILD)/kernel/idl/%.c.o: user/lib/idl/%.c
+	@mkdir -p $(@D)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(KCFLAGS) $(KIDL_FLAGS) -c $< -o $@
+
+$(BUILD)/kernel/idl/console.c.o: $(IDL_GEN)/console.c $(IDL_GEN)/console.h
+	@mkdir -p $(@D)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(KCFLAGS) $(KIDL_FLAGS) -c $< -o $@
+
+$(BUILD)/kernel/core/console_client.c.o: kernel/core/console_client.c \
+                                         $(IDL_GEN)/console.h
+	@mkdir -p $(@D)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(KCFLAGS) $(KIDL_FLAGS) -c $< -o $@
 
 $(BUILD)/%.S.o: %.S
 	@mkdir -p $(@D)

@@ -2,7 +2,8 @@
 # deps.sh - install the Debian packages Mica's build and tests need.
 #
 # linux-image-amd64 is Debian's stock kernel, booted by `make bench` for
-# the Linux comparison (bench/linux/).
+# the Linux comparison (bench/linux/); clang and libclang-rt-14-dev
+# (libFuzzer) fuzz the IDL's decoder (make fuzz, and briefly make test).
 #
 # Checks each package with dpkg and installs only the missing ones, so a
 # second run is quick and offline.  Runs as root (or through sudo) on a
@@ -11,7 +12,8 @@
 set -eu
 
 PKGS="gcc binutils make libc6-dev qemu-system-x86 musl-tools musl-dev cpio \
-grub-pc-bin grub-common xorriso mtools libcmocka-dev python3 gdb \
+grub-pc-bin grub-common xorriso mtools libcmocka-dev python3 gdb clang \
+libclang-rt-14-dev \
 linux-image-amd64"
 
 missing=""

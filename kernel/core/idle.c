@@ -5,10 +5,11 @@
  * CPUs (bits 0-7), whether all online CPUs are halted (bit 8), and since
  * when (the timestamp in bits 9-63, modulo 2^55: years of ticks).  The
  * CPU whose halt completes the count starts a stretch; the first to
- * wake ends it and adds it to the sum.  A CPU's wake-up timestamp may
- * precede the start of a stretch it ends (it was still counted as
- * halted while it woke): such a stretch counts as nothing, which is
- * what it was.
+ * wake ends it and adds it to the sum.  The clock is read only then, at
+ * the two ends of a stretch, so a halt while another CPU runs -- the
+ * common case, as in a call between CPUs -- costs the two
+ * compare-and-swaps and little else.  (A stretch that seems to end
+ * before it began counts as nothing.)
  *
  * A CPU's `halted` flag is set after the count is raised, and taken
  * (exchanged for false) before it is lowered, so an NMI landing
@@ -36,14 +37,15 @@ static uint64_t all_total;
 void cpu_idle_wait(void)
 {
     struct percpu *c = this_cpu();
-    uint64_t now = arch_timestamp(), n;
+    uint64_t n;
     unsigned online = cpus_online();
     uint64_t old = __atomic_load_n(&state, __ATOMIC_RELAXED), new;
     do {
         n = (old & COUNT_MASK) + 1;
         new = (old & ~COUNT_MASK) | n;
         if (n >= online && !(old & ALL_HALTED))
-            new = (now & SINCE_MASK) << SINCE_SHIFT | ALL_HALTED | n;
+            new = (arch_timestamp() & SINCE_MASK) << SINCE_SHIFT |
+                  ALL_HALTED | n;
     } while (!__atomic_compare_exchange_n(&state, &old, new, true,
                                           __ATOMIC_ACQ_REL,
                                           __ATOMIC_RELAXED));
@@ -56,7 +58,6 @@ void cpu_idle_wait(void)
 
 void cpu_idle_woken(struct percpu *c)
 {
-    uint64_t now = arch_timestamp();
     if (!__atomic_exchange_n(&c->halted, false, __ATOMIC_RELAXED))
         return;                 /* an NMI inside this got there first */
     uint64_t old = __atomic_load_n(&state, __ATOMIC_RELAXED), new;
@@ -67,6 +68,7 @@ void cpu_idle_woken(struct percpu *c)
                                           __ATOMIC_ACQ_REL,
                                           __ATOMIC_RELAXED));
     if (old & ALL_HALTED) {
+        uint64_t now = arch_timestamp();
         uint64_t d = ((now & SINCE_MASK) - (old >> SINCE_SHIFT)) & SINCE_MASK;
         if (d < SINCE_MASK / 2)     /* else the stretch began after now */
             __atomic_add_fetch(&all_total, d, __ATOMIC_RELAXED);

@@ -147,12 +147,21 @@ void msg_destroy(struct msg *m)
     kfree(m);
 }
 
+/* What the receiver learns of each handle, when its buffer asks. */
+static void describe(struct object *const *objs, const mica_rights_t *rights,
+                     uint32_t n, struct mica_handle_info *out)
+{
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = (struct mica_handle_info){ objs[i]->type, rights[i] };
+}
+
 int msg_read(struct msg *m, const struct ubuf *b)
 {
     uint32_t n = m->nhandles;
     if (m->nbytes > b->bytes_cap || n > b->handles_cap)
         return ERR_BUFFER_TOO_SMALL;
     mica_handle_t hs[MICA_MSG_MAX_HANDLES];
+    struct mica_handle_info infos[MICA_MSG_MAX_HANDLES];
     int err = copy_to_user(b->bytes, m->data, m->nbytes);
     if (err || n == 0)
         goto out;
@@ -160,6 +169,10 @@ int msg_read(struct msg *m, const struct ubuf *b)
     if (err)
         return err;
     err = copy_to_user(b->handles, hs, n * sizeof(hs[0]));
+    if (!err && b->infos) {
+        describe(m->objs, m->rights, n, infos);
+        err = copy_to_user(b->infos, infos, n * sizeof(infos[0]));
+    }
     if (err) {
         handle_unreserve(my_handles(), hs, n);
         return err;
@@ -191,6 +204,12 @@ int msg_direct(const struct umsg *um, struct thread *t, const struct ubuf *b,
         if (!err) {
             err = aspace_rw(as, b->handles, d->dst, n * sizeof(d->dst[0]),
                             true);
+            if (!err && b->infos) {
+                struct mica_handle_info infos[MICA_MSG_MAX_HANDLES];
+                describe(d->objs, d->rights, n, infos);
+                err = aspace_rw(as, b->infos, infos, n * sizeof(infos[0]),
+                                true);
+            }
             if (err)
                 handle_unreserve(d->dst_table, d->dst, n);
         }

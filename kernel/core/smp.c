@@ -19,12 +19,17 @@ static volatile unsigned call_pending;
 struct percpu *cpus[MAX_CPUS];
 unsigned ncpus;
 
+static unsigned online_count;
+
+void cpu_set_online(struct percpu *c)
+{
+    __atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&online_count, 1, __ATOMIC_ACQ_REL);
+}
+
 unsigned cpus_online(void)
 {
-    unsigned n = 0;
-    for (unsigned i = 0; i < ncpus; i++)
-        n += cpus[i] && cpus[i]->online;
-    return n;
+    return __atomic_load_n(&online_count, __ATOMIC_ACQUIRE);
 }
 
 void smp_call_mask(uint64_t mask, void (*fn)(void *), void *arg)

@@ -114,6 +114,25 @@ int64_t sys_handle_close(uint64_t h, uint64_t a1, uint64_t a2,
     return err;
 }
 
+/* The type of h's object and h's rights, to *uinfo.  No right needed:
+ * a receiver checks what it was sent (the IDL's decoder does). */
+int64_t sys_handle_info(uint64_t h, uint64_t uinfo, uint64_t a2,
+                        uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a2, a3, a4, a5);
+    struct mica_handle_info info = { 0 };
+    struct object *o;
+    if (!user_range_ok(uinfo, sizeof(info)))
+        return ERR_FAULT;
+    int err = handle_get_rights(my_handles(), (mica_handle_t)h, OBJ_NONE, 0,
+                                &o, &info.rights);
+    if (err)
+        return err;
+    info.type = o->type;
+    object_unref(o);
+    return copy_to_user(uinfo, &info, sizeof(info)) ? ERR_FAULT : OK;
+}
+
 int64_t sys_handle_duplicate(uint64_t h, uint64_t rights, uint64_t uout,
                                     uint64_t a3, uint64_t a4, uint64_t a5)
 {

@@ -300,3 +300,16 @@ int64_t sys_vmo_create_contiguous(uint64_t rh, uint64_t size, uint64_t uout,
     }
     return give(&v->obj, DEVMEM_RIGHTS, uout);
 }
+
+/* What the firmware says that drivers need: the PCI Express
+ * configuration windows.  Needs no handle: it grants nothing (mapping a
+ * window still takes an mmio resource). */
+int64_t sys_platform_info(uint64_t uout, uint64_t a1, uint64_t a2,
+                          uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    UNUSED_ARGS(a1, a2, a3, a4, a5);
+    struct mica_platform_info info;
+    memset(&info, 0, sizeof(info));
+    info.necam = arch_pci_ecam(info.ecam, MICA_PLATFORM_MAX_ECAM);
+    return copy_to_user(uout, &info, sizeof(info));
+}

@@ -46,6 +46,7 @@ static int buf_in(uint64_t ubuf, struct ubuf *b)
     b->handles = (uint64_t)(uintptr_t)mb.handles;
     b->bytes_cap = mb.bytes_cap;
     b->handles_cap = mb.handles_cap;
+    b->infos = (uint64_t)(uintptr_t)mb.handle_infos;
     return 0;
 }
 

@@ -69,6 +69,11 @@ void arch_irq_msi_unroute(uint32_t num);
  * ERR_OUT_OF_RANGE. */
 int arch_irq_isa(unsigned irq, uint32_t *gsi, bool *level, bool *active_low);
 
+/* The firmware's PCI Express configuration windows (MCFG): up to `max`
+ * into out[] (mica/device.h); returns how many there are. */
+struct mica_ecam_window;
+unsigned arch_pci_ecam(struct mica_ecam_window *out, unsigned max);
+
 /* I/O ports: let every thread of p use ports [base, base + count) from
  * now until p is gone: 0 or ERR_NO_MEMORY (p's permission map, charged
  * to p).  arch_io_release frees the map of a dead process.  A machine

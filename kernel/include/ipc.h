@@ -41,6 +41,7 @@ extern spinlock_t ipc_lock;
 struct ubuf {
     uint64_t bytes, handles;            /* user addresses */
     uint32_t bytes_cap, handles_cap;
+    uint64_t infos;                     /* user address, or 0: none wanted */
 };
 
 /* A message still in its sender's memory. */

@@ -41,7 +41,10 @@ struct percpu {
 extern struct percpu *cpus[MAX_CPUS];
 extern unsigned ncpus;          /* CPUs found (online or not) */
 
-/* Number of CPUs that have come online. */
+/* Number of CPUs that have come online (they never go offline). */
 unsigned cpus_online(void);
+
+/* c has come online: it takes work and counts in cpus_online. */
+void cpu_set_online(struct percpu *c);
 
 #endif

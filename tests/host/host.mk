@@ -72,19 +72,23 @@ host_manifest_CFLAGS := -Iuser/lib
 
 HOST_TESTS += pci
 host_pci_SRCS := user/servers/pci/enum.c user/servers/pci/msi.c \
-                 user/servers/pci/policy.c user/servers/pci/list.c
-host_pci_CFLAGS := -Iuser/servers/pci -Iuser/lib
+                 user/servers/pci/policy.c user/servers/pci/list.c \
+                 user/servers/pci/ecam.c
+host_pci_CFLAGS := -Iuser/servers/pci -Iuser/lib -I$(IDL_GEN) -Iuser/lib/idl
+$(HOST_BUILD)/test_pci: $(IDL_GEN)/pci.h
 
 HOST_TESTS += critical
 host_critical_SRCS := kernel/core/critical.c kernel/core/resource.c kernel/core/object.c kernel/core/kmem_account.c $(HOST_SUPPORT)
 
 HOST_TESTS += uart
 host_uart_SRCS := user/drivers/uart/ldisc.c
-host_uart_CFLAGS := -Iuser/drivers/uart
+host_uart_CFLAGS := -Iuser/drivers/uart -I$(IDL_GEN) -Iuser/lib/idl
+$(HOST_BUILD)/test_uart: $(IDL_GEN)/console.h
 
 HOST_TESTS += ps2kbd
 host_ps2kbd_SRCS := user/drivers/ps2kbd/keymap.c
-host_ps2kbd_CFLAGS := -Iuser/drivers/ps2kbd -Iuser/lib
+host_ps2kbd_CFLAGS := -Iuser/drivers/ps2kbd -Iuser/lib -I$(IDL_GEN) -Iuser/lib/idl
+$(HOST_BUILD)/test_ps2kbd: $(IDL_GEN)/kbd.h
 
 HOST_TESTS += virtio_blk
 host_virtio_blk_SRCS := user/drivers/virtio-blk/virtq.c \
@@ -92,16 +96,31 @@ host_virtio_blk_SRCS := user/drivers/virtio-blk/virtq.c \
                         user/drivers/virtio-blk/blk.c
 host_virtio_blk_CFLAGS := -Iuser/drivers/virtio-blk -Iuser/lib
 
+# The IDL: its runtime and the C idlc generates for tests/idl/demo.idl,
+# and the interface note of a program linked like user programs are.
+HOST_IDL := $(HOST_BUILD)/idl
+$(HOST_IDL)/demo.c $(HOST_IDL)/demo.h: tests/idl/demo.idl $(IDLC)
+	@mkdir -p $(@D)
+	$(IDLC) c $< $(HOST_IDL)
+
+HOST_TESTS += idl
+host_idl_SRCS := user/lib/idl/idl.c user/lib/idl/idl_serve.c $(HOST_IDL)/demo.c
+host_idl_CFLAGS := -I$(HOST_IDL) -Iuser/lib/idl
+$(HOST_BUILD)/test_idl: $(HOST_IDL)/demo.h
+
 HOST_TESTS += iface_note
 host_iface_note_SRCS := user/lib/iface_note.c
-host_iface_note_CFLAGS := -Iuser/lib
-# test_iface_note also reads a real program whose note iface_emit.h wrote,
-# stripped as the bootfs's programs are.
-$(HOST_BUILD)/test_iface_note: $(HOST_BUILD)/iface-sample
-$(HOST_BUILD)/iface-sample: tests/host/iface_sample.c user/lib/iface_emit.h abi/include/mica/iface_note.h
-	@mkdir -p $(@D)
-	musl-gcc -static -O2 -Wall -Wextra -Werror -Iabi/include -Iuser/lib -o $@.full $<
-	strip -o $@ $@.full
+host_iface_note_CFLAGS := -Iuser/lib -I$(HOST_IDL) -Iuser/lib/idl
+$(HOST_BUILD)/test_iface_note: $(HOST_BUILD)/note-sample $(HOST_IDL)/demo.h
+$(HOST_BUILD)/note-sample: tests/host/note_sample.c $(HOST_IDL)/demo.c \
+                           $(HOST_IDL)/demo.h user/lib/idl/idl.c \
+                           user/lib/idl/idl_serve.c $(IDLC)
+	$(HOST_CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Iabi/include \
+	    -I$(HOST_IDL) -Iuser/lib/idl -ffunction-sections -fdata-sections \
+	    -Wl,--gc-sections -o $@ tests/host/note_sample.c \
+	    $(HOST_IDL)/demo.c user/lib/idl/idl.c user/lib/idl/idl_serve.c
+	$(call IDL_NOTE,$@)
+	strip -o $@.stripped $@
 
 define host_test_rule
 $(HOST_BUILD)/test_$(1): tests/host/test_$(1).c $$(host_$(1)_SRCS) $$(wildcard kernel/include/*.h abi/include/mica/*.h tests/host/*.h user/lib/*.h user/servers/*/*.h user/drivers/*/*.h)
@@ -126,3 +145,58 @@ $(HOST_BUILD)/test_handle_tsan: tests/host/test_handle.c $(host_handle_SRCS) $(w
 	$(HOST_CC) $(HOST_TSAN_CFLAGS) -o $@ tests/host/test_handle.c $(host_handle_SRCS) $(HOST_LDLIBS) -lpthread
 HOST_BINS += $(HOST_BUILD)/test_handle_tsan
 host-test: $(HOST_BUILD)/test_handle_tsan
+
+
+# idlc's own tests (tests/idl/check.sh): the generated C against
+# tests/idl/golden, the ids, the variants, the errors.  make idl-golden
+# rewrites golden/ and demo.ids after a deliberate change.
+.PHONY: idl-check idl-golden
+idl-check: $(IDLC)
+	@tests/idl/check.sh $(IDLC) $(HOST_BUILD)/idlc-check
+idl-golden: $(IDLC)
+	$(IDLC) c tests/idl/demo.idl tests/idl/golden
+	$(IDLC) ids tests/idl/demo.idl > tests/idl/demo.ids
+host-test: idl-check
+
+# The decoder and the note reader fuzzed with libFuzzer (clang): a fixed
+# number of runs from fixed seeds in host-test (fuzz-short, a few
+# seconds), as long as FUZZ_TIME seconds in make fuzz.
+FUZZ_BUILD  := build/fuzz
+FUZZ_CC     := clang
+FUZZ_RUNS   ?= 300000
+FUZZ_TIME   ?= 600
+FUZZ_SRCS   := tests/fuzz/fuzz_idl.c user/lib/idl/idl.c \
+               user/lib/idl/idl_serve.c $(HOST_IDL)/demo.c \
+               user/lib/iface_note.c
+FUZZ_HDRS   := tests/fuzz/fuzz_common.h $(HOST_IDL)/demo.h \
+               user/lib/idl/idl.h user/lib/iface_note.h
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wmissing-prototypes \
+               -Iabi/include -Iuser/lib -Iuser/lib/idl -I$(HOST_IDL) \
+               -Itests/fuzz
+$(FUZZ_BUILD)/fuzz_idl: $(FUZZ_SRCS) $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o $@ $(FUZZ_SRCS)
+$(FUZZ_BUILD)/fuzz_seeds: tests/fuzz/fuzz_seeds.c user/lib/idl/idl.c \
+                          user/lib/idl/idl_serve.c $(HOST_IDL)/demo.c \
+                          $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_seeds.c \
+	    user/lib/idl/idl.c user/lib/idl/idl_serve.c $(HOST_IDL)/demo.c
+$(FUZZ_BUILD)/seeds: $(FUZZ_BUILD)/fuzz_seeds $(HOST_BUILD)/note-sample
+	rm -rf $@ && mkdir -p $@
+	$(FUZZ_BUILD)/fuzz_seeds $@
+	cp $(HOST_BUILD)/note-sample.stripped $@/seed-elf
+
+.PHONY: fuzz-short fuzz
+fuzz-short: $(FUZZ_BUILD)/fuzz_idl $(FUZZ_BUILD)/seeds
+	@rm -rf $(FUZZ_BUILD)/corpus && cp -r $(FUZZ_BUILD)/seeds $(FUZZ_BUILD)/corpus
+	@$(FUZZ_BUILD)/fuzz_idl -seed=1 -runs=$(FUZZ_RUNS) -artifact_prefix=$(FUZZ_BUILD)/ -max_len=66000 \
+	    $(FUZZ_BUILD)/corpus 2> $(FUZZ_BUILD)/short.log || \
+	    { tail -40 $(FUZZ_BUILD)/short.log; echo "fuzz: FAILED"; exit 1; }
+	@echo "fuzz: $(FUZZ_RUNS) runs of fuzz_idl, no finding ($$(grep -c . $(FUZZ_BUILD)/short.log) log lines)"
+fuzz: $(FUZZ_BUILD)/fuzz_idl $(FUZZ_BUILD)/seeds
+	@mkdir -p $(FUZZ_BUILD)/corpus-long
+	$(FUZZ_BUILD)/fuzz_idl -max_total_time=$(FUZZ_TIME) -artifact_prefix=$(FUZZ_BUILD)/ -max_len=66000 \
+	    -print_final_stats=1 $(FUZZ_BUILD)/corpus-long $(FUZZ_BUILD)/seeds
+host-test: fuzz-short

@@ -19,6 +19,7 @@
 
 #include <mica/errors.h>
 
+#include "ecam.h"
 #include "enum.h"
 #include "list.h"
 #include "msi.h"
@@ -107,7 +108,7 @@ static void f_write(void *ctx, struct pci_addr a, unsigned off, unsigned w,
     put(f->r, off, w, v);
 }
 
-static const struct pci_config fake = { f_read, f_write, NULL };
+static const struct pci_config fake = { f_read, f_write, NULL, 256 };
 
 static struct fake_fn *add(uint8_t bus, uint8_t dev, uint8_t fn,
                            uint16_t vendor, uint16_t device, uint32_t class,
@@ -241,22 +242,22 @@ static void test_bar_sizes(void **state)
     memcpy(before_nic, nic->r, 256);
     struct pci_func f;
     pci_read_func(&fake, sata->a, &f);
-    assert_int_equal(f.info.bar[0].kind, PCI_BAR_NONE);
-    assert_int_equal(f.info.bar[4].kind, PCI_BAR_IO);
-    assert_int_equal(f.info.bar[4].base, 0xc060);
-    assert_int_equal(f.info.bar[4].size, 0x20);
-    assert_int_equal(f.info.bar[5].kind, PCI_BAR_MEM32);
-    assert_int_equal(f.info.bar[5].base, 0xfebd5000);
-    assert_int_equal(f.info.bar[5].size, 0x1000);
-    assert_int_equal(f.info.bar[5].flags, 0);
+    assert_int_equal(f.bar[0].kind, PCI_BAR_KIND_NONE);
+    assert_int_equal(f.bar[4].kind, PCI_BAR_KIND_IO);
+    assert_int_equal(f.bar[4].base, 0xc060);
+    assert_int_equal(f.bar[4].size, 0x20);
+    assert_int_equal(f.bar[5].kind, PCI_BAR_KIND_MEM32);
+    assert_int_equal(f.bar[5].base, 0xfebd5000);
+    assert_int_equal(f.bar[5].size, 0x1000);
+    assert_int_equal(f.bar[5].flags, 0);
     pci_read_func(&fake, nic->a, &f);
-    assert_int_equal(f.info.bar[0].kind, PCI_BAR_MEM64);
-    assert_int_equal(f.info.bar[0].base, 0x800000000ull);
-    assert_int_equal(f.info.bar[0].size, 0x4000);
-    assert_int_equal(f.info.bar[0].flags, PCI_BAR_PREFETCH);
-    assert_int_equal(f.info.bar[1].kind, PCI_BAR_NONE);   /* its upper half */
-    assert_int_equal(f.info.bar[2].kind, PCI_BAR_IO);     /* 16-bit decoder */
-    assert_int_equal(f.info.bar[2].size, 0x20);
+    assert_int_equal(f.bar[0].kind, PCI_BAR_KIND_MEM64);
+    assert_int_equal(f.bar[0].base, 0x800000000ull);
+    assert_int_equal(f.bar[0].size, 0x4000);
+    assert_int_equal(f.bar[0].flags, PCI_BAR_PREFETCH);
+    assert_int_equal(f.bar[1].kind, PCI_BAR_KIND_NONE);   /* its upper half */
+    assert_int_equal(f.bar[2].kind, PCI_BAR_KIND_IO);     /* 16-bit decoder */
+    assert_int_equal(f.bar[2].size, 0x20);
     /* every register as it was, decoding never on while probing */
     assert_memory_equal(sata->r, before_sata, 256);
     assert_memory_equal(nic->r, before_nic, 256);
@@ -272,14 +273,14 @@ static void test_bar_64_in_last_slot(void **state)
     d->bar_size[5] = 0x1000;
     struct pci_func f;
     pci_read_func(&fake, d->a, &f);
-    assert_int_equal(f.info.bar[5].kind, PCI_BAR_NONE);
+    assert_int_equal(f.bar[5].kind, PCI_BAR_KIND_NONE);
     /* bridges have two BARs; the rest of their header is not BARs */
     struct fake_fn *b = add(0, 3, 0, 0x1b36, 0x0001, 0x0604, 0x01);
     bar(b, 0, 0xfeb00000, 0x1000, 0);
     put(b->r, PCI_BAR0 + 8, 4, 0x00020100);             /* bus numbers */
     pci_read_func(&fake, b->a, &f);
-    assert_int_equal(f.info.bar[0].size, 0x1000);
-    assert_int_equal(f.info.bar[2].kind, PCI_BAR_NONE);
+    assert_int_equal(f.bar[0].size, 0x1000);
+    assert_int_equal(f.bar[2].kind, PCI_BAR_KIND_NONE);
     assert_int_equal(get(b->r, PCI_BAR0 + 8, 4), 0x00020100);
 }
 
@@ -395,19 +396,28 @@ static void test_policy(void **state)
     f.info.msi_cap = 0x50;
     f.msi_len = 14;
     f.info.msix_cap = 0x70;
-    assert_int_equal(pci_check_access(0, 4), OK);
-    assert_int_equal(pci_check_access(255, 1), OK);
-    assert_int_equal(pci_check_access(254, 2), OK);
-    assert_int_equal(pci_check_access(0, 3), ERR_INVALID_ARGS);
-    assert_int_equal(pci_check_access(0, 8), ERR_INVALID_ARGS);
-    assert_int_equal(pci_check_access(2, 4), ERR_INVALID_ARGS);
-    assert_int_equal(pci_check_access(1, 2), ERR_INVALID_ARGS);
-    assert_int_equal(pci_check_access(256, 1), ERR_OUT_OF_RANGE);
-    assert_int_equal(pci_check_access(0xfffffffcu, 4), ERR_OUT_OF_RANGE);
+    assert_int_equal(pci_check_access(0, 4, 256), OK);
+    assert_int_equal(pci_check_access(255, 1, 256), OK);
+    assert_int_equal(pci_check_access(254, 2, 256), OK);
+    assert_int_equal(pci_check_access(0, 3, 256), ERR_INVALID_ARGS);
+    assert_int_equal(pci_check_access(0, 8, 256), ERR_INVALID_ARGS);
+    assert_int_equal(pci_check_access(2, 4, 256), ERR_INVALID_ARGS);
+    assert_int_equal(pci_check_access(1, 2, 256), ERR_INVALID_ARGS);
+    assert_int_equal(pci_check_access(256, 1, 256), ERR_OUT_OF_RANGE);
+    assert_int_equal(pci_check_access(0xfffffffcu, 4, 256), ERR_OUT_OF_RANGE);
     assert_int_equal(pci_check_write(&f, PCI_COMMAND, 2), OK);
     assert_int_equal(pci_check_write(&f, PCI_COMMAND, 4), ERR_ACCESS_DENIED);
     assert_int_equal(pci_check_write(&f, PCI_COMMAND, 1), ERR_ACCESS_DENIED);
     assert_int_equal(pci_check_write(&f, 0x10, 4), ERR_ACCESS_DENIED);
+    /* through ECAM: all 4096 bytes read, the extended ones not written */
+    assert_int_equal(pci_check_access(256, 4, 4096), OK);
+    assert_int_equal(pci_check_access(4092, 4, 4096), OK);
+    assert_int_equal(pci_check_access(4095, 1, 4096), OK);
+    assert_int_equal(pci_check_access(4094, 4, 4096), ERR_INVALID_ARGS);
+    assert_int_equal(pci_check_access(4096, 1, 4096), ERR_OUT_OF_RANGE);
+    assert_int_equal(pci_check_write(&f, 0xfc, 4), OK);
+    assert_int_equal(pci_check_write(&f, 0x100, 4), ERR_ACCESS_DENIED);
+    assert_int_equal(pci_check_write(&f, 0xffe, 2), ERR_ACCESS_DENIED);
     assert_int_equal(pci_check_write(&f, 0x3c, 1), ERR_ACCESS_DENIED);
     assert_int_equal(pci_check_write(&f, 0x3f, 1), ERR_ACCESS_DENIED);
     assert_int_equal(pci_check_write(&f, 0x40, 4), OK);
@@ -423,6 +433,54 @@ static void test_policy(void **state)
     assert_int_equal(pci_command_merge(0x0507, 0x0000), 0x0100);
 }
 
+/* ECAM over a fake window of buses 1-2 (memory on the host): addresses,
+ * widths, buses outside the window or not mapped. */
+static uint8_t ecam_mem[2][ECAM_BUS_BYTES];
+static unsigned ecam_maps;
+
+static volatile uint8_t *fake_map_bus(struct ecam *e, unsigned bus)
+{
+    (void)e;
+    ecam_maps++;
+    return bus == 1 ? ecam_mem[0] : NULL;       /* bus 2 cannot be mapped */
+}
+
+static void test_ecam(void **state)
+{
+    (void)state;
+    static struct ecam e;
+    struct pci_config c;
+    memset(&e, 0, sizeof(e));
+    e.bus_start = 1;
+    e.bus_end = 2;
+    e.map_bus = fake_map_bus;
+    ecam_config(&e, &c);
+    assert_int_equal(c.size, 4096);
+    struct pci_addr a = { 1, 3, 5 };
+    uint8_t *f = ecam_mem[0] + (3u << 15 | 5u << 12);
+    f[0] = 0x34; f[1] = 0x12; f[2] = 0x78; f[3] = 0x56;
+    f[0xffc] = 0xef; f[0xffd] = 0xbe; f[0xffe] = 0xad; f[0xfff] = 0xde;
+    assert_int_equal(cfg_read(&c, a, 0, 2), 0x1234);
+    assert_int_equal(cfg_read(&c, a, 2, 2), 0x5678);
+    assert_int_equal(cfg_read(&c, a, 1, 1), 0x12);
+    assert_int_equal(cfg_read(&c, a, 0, 4), 0x56781234);
+    assert_int_equal(cfg_read(&c, a, 0xffc, 4), 0xdeadbeef);
+    cfg_write(&c, a, 0x104, 4, 0xcafef00d);
+    assert_int_equal(f[0x104], 0x0d);
+    assert_int_equal(f[0x107], 0xca);
+    cfg_write(&c, a, 0x40, 1, 0x99);
+    assert_int_equal(f[0x40], 0x99);
+    assert_int_equal(f[0x41], 0);
+    assert_int_equal(ecam_maps, 1);             /* mapped once */
+    /* outside the window, or not mapped: absent */
+    struct pci_addr b0 = { 0, 3, 5 }, b2 = { 2, 0, 0 }, b3 = { 3, 0, 0 };
+    assert_int_equal(cfg_read(&c, b0, 0, 4), 0xffffffffu);
+    assert_int_equal(cfg_read(&c, b3, 0, 2), 0xffff);
+    assert_int_equal(cfg_read(&c, b2, 0, 1), 0xff);
+    cfg_write(&c, b2, 0x40, 4, 0);
+    assert_int_equal(cfg_read(&c, a, 4096, 4), 0xffffffffu);
+}
+
 static void test_listing(void **state)
 {
     (void)state;
@@ -433,15 +491,15 @@ static void test_listing(void **state)
     pci_describe(&f.info, line, sizeof(line));
     assert_string_equal(line, "00:1f.2 8086:2922 [0106] SATA controller, "
                               "rev 02, pin A line 10");
-    assert_int_equal(pci_describe_bar(&f.info, 0, line, sizeof(line)), 0);
+    assert_int_equal(pci_describe_bar(f.bar, 0, line, sizeof(line)), 0);
     assert_string_equal(line, "");
-    pci_describe_bar(&f.info, 4, line, sizeof(line));
+    pci_describe_bar(f.bar, 4, line, sizeof(line));
     assert_string_equal(line, "  BAR4 I/O 0xc060+0x20");
-    pci_describe_bar(&f.info, 5, line, sizeof(line));
+    pci_describe_bar(f.bar, 5, line, sizeof(line));
     assert_string_equal(line, "  BAR5 mem32 0xfebd5000+0x1000");
-    assert_int_equal(pci_describe_bar(&f.info, 6, line, sizeof(line)), 0);
+    assert_int_equal(pci_describe_bar(f.bar, 6, line, sizeof(line)), 0);
     pci_read_func(&fake, (struct pci_addr){ 1, 0, 0 }, &f);
-    pci_describe_bar(&f.info, 0, line, sizeof(line));
+    pci_describe_bar(f.bar, 0, line, sizeof(line));
     assert_string_equal(line, "  BAR0 mem64 0x800000000+0x4000 prefetchable");
     nfns = 0;
     struct fake_fn *d = msi_device(true, false);
@@ -463,6 +521,7 @@ int main(void)
         cmocka_unit_test_setup(test_msi_programming, setup),
         cmocka_unit_test_setup(test_msix_programming, setup),
         cmocka_unit_test_setup(test_policy, setup),
+        cmocka_unit_test(test_ecam),
         cmocka_unit_test_setup(test_listing, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "blk_proto.h"
+#include "block.h"
 #include "mica.h"
 #include "services.h"
 
@@ -285,6 +285,84 @@ static void bench_call(const char *name, uint32_t payload, uint64_t client_cpu,
     report(name, median(samples, ITERS));
 }
 
+/* The same round trip through IDL: a server answering the block
+ * protocol's `info` (no parameters, a 24-byte struct back) with the
+ * generated dispatch, a client calling the generated stub; the
+ * difference to call_rt_same_cpu is what encoding and checking cost. */
+static int idl_info(void *ctx, const struct idl_txn *t,
+                    struct block_info_resp *r)
+{
+    (void)ctx;
+    (void)t;
+    r->info = (struct block_info){ 8192, BLOCK_SECTOR_SIZE, 128, false,
+                                   true };
+    return OK;
+}
+
+static void idl_server(uint64_t ep, uint64_t a1)
+{
+    (void)a1;
+    static const struct block_server server = { .info = idl_info };
+    static uint64_t in[64], out[64];
+    static mica_handle_t hs[MICA_MSG_MAX_HANDLES];
+    static struct mica_handle_info infos[MICA_MSG_MAX_HANDLES];
+    mica_handle_t port;
+    if (mica_port_create(0, &port) || mica_channel_bind(ep, port, 1))
+        mica_process_exit(1);
+    struct mica_msg_buf b = { .bytes = in, .bytes_cap = sizeof(in),
+                              .handles = hs,
+                              .handles_cap = MICA_MSG_MAX_HANDLES,
+                              .handle_infos = infos };
+    int err = mica_port_receive(port, &b, 0);
+    while (err == OK) {
+        struct idl_in q = { in, b.actual_bytes, b.actual_handles, hs, infos };
+        struct idl_out o = { .bytes = out, .cap = sizeof(out) };
+        block_dispatch(&server, NULL, &q, &o);
+        struct mica_msg r = { o.bytes, o.handles, o.len, o.nhandles };
+        uint64_t tx = b.txid;
+        b.bytes = in;
+        b.bytes_cap = sizeof(in);
+        err = mica_reply_receive(port, tx, &r, &b, 0);
+    }
+    mica_process_exit(0);
+}
+
+static void idl_client(uint64_t ep, uint64_t a1)
+{
+    (void)a1;
+    for (int i = -WARMUP; i < ITERS; i++) {
+        struct block_info bi;
+        uint64_t t0 = tsc();
+        int err = block_info((mica_handle_t)ep, &bi);
+        uint64_t t1 = tsc();
+        if (err || bi.sectors != 8192)
+            break;
+        if (i >= 0)
+            samples[i] = t1 - t0;
+    }
+    mica_thread_exit();
+}
+
+static void bench_idl_call(void)
+{
+    mica_handle_t ch[2], srv, moved, self = mica_process_self();
+    memset(samples, 0, sizeof(samples));
+    if (mica_channel_create(0, ch) ||
+        mica_process_clone(self, "bench-server", 12, &srv) ||
+        mica_handle_transfer(ch[1], srv, RIGHT_SAME_RIGHTS, &moved) ||
+        start_native(srv, idl_server, 0, 1, moved, 0) ||
+        start_native(self, idl_client, 1, 1, ch[0], 0)) {
+        printf("bench: idl_call_rt_same_cpu setup failed\n");
+        return;
+    }
+    wait_last();
+    mica_process_kill(srv, 0);
+    mica_object_wait_one(srv, SIGNAL_TERMINATED, 0, NULL);
+    mica_handle_close(srv);
+    mica_handle_close(ch[0]);
+    report("idl_call_rt_same_cpu", median(samples, ITERS));
+}
+
 /* An async pair: write a message and read it back, in one thread. */
 static void bench_channel_write_read(void)
 {
@@ -433,6 +511,7 @@ static void bench_ipc(void)
     mica_system_info(&info);
     bench_call("call_rt_same_cpu", 0, 1, 1);
     bench_call("call_rt_same_cpu_64b", 64, 1, 1);
+    bench_idl_call();
     if (info.cpus_online >= 2)
         bench_call("call_rt_cross_cpu", 0, 1, 2);
     else
@@ -576,22 +655,17 @@ static uint64_t idle_ticks(void)
 static int blk_read_once(mica_handle_t ch, void *buf, uint64_t *ticks,
                          uint64_t *idle)
 {
-    struct blk_request q = { .op = BLK_OP_READ, .count = BLK_SECTORS_4K,
-                             .sector = 0 };
-    struct blk_reply r = { .status = 1 };
     mica_handle_t g;
     int err = mica_grant_create(buf, 4096, RIGHT_WRITE, &g);
     if (err)
         return err;
-    struct mica_msg m = { &q, &g, sizeof(q), 1 };
-    struct mica_msg_buf b = { .bytes = &r, .bytes_cap = sizeof(r) };
     uint64_t idle0 = idle_ticks();
     uint64_t t0 = tsc();
-    err = mica_channel_call(ch, &m, &b, 0);
+    err = block_read(ch, 0, BLK_SECTORS_4K, g);
     uint64_t t1 = tsc();
     *idle = idle_ticks() - idle0;
     *ticks = t1 - t0 - *idle;
-    return err ? err : r.status;
+    return err;
 }
 
 static void bench_blk_read_4k(const void *fs, size_t len)

@@ -199,11 +199,11 @@ static void publish(struct prog *p)
 {
     const struct manifest_entry *e = p->e;
     static struct mica_iface_entry m[SVC_METHODS_MAX];
-    unsigned n = p->v.note.serves.count;
+    unsigned n = p->v.note.serves.n;
     if (n > SVC_METHODS_MAX)
         n = SVC_METHODS_MAX;
     for (unsigned k = 0; k < n; k++)
-        iface_list_get(&p->v.note.serves, k, &m[k]);
+        iface_note_entry(&p->v.note.serves, k, &m[k]);
     for (unsigned k = 0; k < e->ncaps; k++) {
         mica_handle_t ch[2];
         if (e->caps[k].kind != CAP_SERVE)

@@ -27,7 +27,7 @@ static bool served(const struct manifest *m, const struct verdict *v,
                    uint64_t id)
 {
     for (unsigned i = 0; i < m->n; i++)
-        if (iface_list_has(&v[i].note.serves, id))
+        if (iface_note_has(&v[i].note.serves, id))
             return true;
     return false;
 }
@@ -37,8 +37,8 @@ static int unserved_call(const struct manifest *m, const struct verdict *v,
                          unsigned i, struct mica_iface_entry *e)
 {
     const struct iface_list *calls = &v[i].note.calls;
-    for (unsigned k = 0; k < calls->count; k++) {
-        iface_list_get(calls, k, e);
+    for (uint32_t k = 0; k < calls->n; k++) {
+        iface_note_entry(calls, k, e);
         if (!served(m, v, e->id))
             return 1;
     }
@@ -52,12 +52,12 @@ unsigned verify_manifest(const struct manifest *m, const void *fs,
     struct bootfs_entry f;
     memset(v, 0, m->n * sizeof(*v));
     for (unsigned i = 0; i < m->n; i++) {
-        const char *why = "";
         if (bootfs_find(fs, len, m->e[i].program, &f) || f.size == 0)
             continue;
-        if (iface_note_read(f.data, f.size, &v[i].note, &why)) {
+        if (iface_note_read(f.data, f.size, &v[i].note)) {
             printf("init: refusing to start %s (%s): its interface note is "
-                   "malformed: %s\n", m->e[i].name, m->e[i].program, why);
+                   "malformed (docs/idl.md)\n", m->e[i].name,
+                   m->e[i].program);
             v[i].refused = true;
             refused++;
         }

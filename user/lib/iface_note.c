@@ -1,15 +1,11 @@
 /*
- * iface_note.c - reading the interface note of an ELF file
- * (iface_note.h).
+ * iface_note.c - the interface note of an ELF image (iface_note.h).
  *
- * The walk: the ELF header, the section header table, the section-name
- * table, then every section, looking for the one named
- * MICA_NOTE_SECTION; in it, the notes one after the other, each padded
- * to the section's alignment (4 or 8).  Every field is read with a
- * bounds-checked copy from the file (rd), in 64-bit arithmetic that
- * cannot wrap for the sizes at hand (a 32-bit field plus padding), so a
- * lying header makes the read fail rather than look elsewhere.  Notes of
- * other owners are skipped; a note of ours is checked whole.
+ * Only section headers are used: the note is not loaded (no PT_NOTE
+ * covers it), and strip keeps section headers.  The walk checks each
+ * structure before it reads it, in 64-bit arithmetic that cannot wrap:
+ * the ELF header, the section header table, the table of section names,
+ * each name, then the note section and each note in it.
  */
 #include <string.h>
 
@@ -17,182 +13,185 @@
 
 #include "iface_note.h"
 
-#define EHDR_SIZE   64u
-#define SHDR_SIZE   64u
-#define SHT_NOTE    7u
-#define ENTRY_SIZE  ((uint64_t)sizeof(struct mica_iface_entry))
+/* The ELF structures used, as the ELF specification has them (defined
+ * here: the kernel's elf.h takes <elf.h>'s place in some programs). */
+typedef struct {
+    unsigned char e_ident[16];
+    uint16_t e_type, e_machine;
+    uint32_t e_version;
+    uint64_t e_entry, e_phoff, e_shoff;
+    uint32_t e_flags;
+    uint16_t e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum,
+        e_shstrndx;
+} Elf64_Ehdr;
 
-struct file {
+typedef struct {
+    uint32_t sh_name, sh_type;
+    uint64_t sh_flags, sh_addr, sh_offset, sh_size;
+    uint32_t sh_link, sh_info;
+    uint64_t sh_addralign, sh_entsize;
+} Elf64_Shdr;
+
+#define ELFMAG      "\177ELF"
+#define SELFMAG     4
+#define EI_CLASS    4
+#define EI_DATA     5
+#define ELFCLASS64  2
+#define ELFDATA2LSB 1
+#define SHT_NOTE    7
+
+_Static_assert(sizeof(Elf64_Ehdr) == 64, "the ELF header");
+_Static_assert(sizeof(Elf64_Shdr) == 64, "a section header");
+
+#define ENTRY sizeof(struct mica_iface_entry)
+
+struct image {
     const unsigned char *p;
-    uint64_t len;
-    const char **why;
+    size_t len;
 };
 
-static int bad(struct file *f, const char *why)
+static bool in_bounds(const struct image *im, uint64_t off, uint64_t n)
 {
-    *f->why = why;
-    return ERR_BAD_FORMAT;
+    return off <= im->len && n <= im->len - off;
 }
 
-/* Whether [off, off + n) lies in the file. */
-static bool inside(const struct file *f, uint64_t off, uint64_t n)
+static uint32_t word(const unsigned char *p)
 {
-    return off <= f->len && n <= f->len - off;
-}
-
-static uint64_t rd(const struct file *f, uint64_t off, unsigned n)
-{
-    uint64_t v = 0;
-    if (inside(f, off, n))
-        memcpy(&v, f->p + off, n);          /* little-endian host */
+    uint32_t v;
+    memcpy(&v, p, 4);
     return v;
 }
 
-struct section {
-    uint64_t off, size, align;
-    uint32_t name, type;
-};
-
-static void section_at(const struct file *f, uint64_t at, struct section *s)
+/* The section headers, and the one named MICA_NOTE_SECTION (NULL: none). */
+static int find_section(const struct image *im, Elf64_Shdr *note,
+                        bool *found)
 {
-    s->name = (uint32_t)rd(f, at, 4);
-    s->type = (uint32_t)rd(f, at + 4, 4);
-    s->off = rd(f, at + 24, 8);
-    s->size = rd(f, at + 32, 8);
-    s->align = rd(f, at + 48, 8);
-}
-
-/* The entries of one note's descriptor [off, off + size): whole
- * entries, ids increasing, names terminated and not empty. */
-static int check_list(struct file *f, uint64_t off, uint64_t size,
-                      struct iface_list *l)
-{
-    if (size % ENTRY_SIZE)
-        return bad(f, "a note's descriptor is not whole entries");
-    if (size / ENTRY_SIZE > IFACE_LIST_MAX)
-        return bad(f, "a note lists too many methods");
-    l->at = f->p + off;
-    l->count = (unsigned)(size / ENTRY_SIZE);
-    for (unsigned i = 0; i < l->count; i++) {
-        struct mica_iface_entry e;
-        memcpy(&e, l->at + i * ENTRY_SIZE, sizeof(e));
-        if (e.name[0] == 0 || memchr(e.name, 0, sizeof(e.name)) == NULL)
-            return bad(f, "a method's name is empty or not terminated");
-        if (i > 0 && rd(f, off + (i - 1) * ENTRY_SIZE, 8) >= e.id)
-            return bad(f, "a note's ids are not strictly increasing");
-    }
-    return OK;
-}
-
-static uint64_t pad(uint64_t n, uint64_t a)
-{
-    return (n + a - 1) & ~(a - 1);
-}
-
-/* The notes of the section s. */
-static int walk_notes(struct file *f, const struct section *s,
-                      struct iface_note *out)
-{
-    uint64_t a = s->align == 8 ? 8 : 4, pos = s->off, end = s->off + s->size;
-    bool seen_serves = false, seen_calls = false;
-    while (pos < end) {
-        if (end - pos < 12)
-            return bad(f, "a note header overruns its section");
-        uint64_t namesz = rd(f, pos, 4), descsz = rd(f, pos + 4, 4);
-        uint32_t type = (uint32_t)rd(f, pos + 8, 4);
-        uint64_t name = pos + 12, desc = name + pad(namesz, a);
-        uint64_t next = desc + pad(descsz, a);
-        if (next > end)
-            return bad(f, "a note overruns its section");
-        pos = next;
-        if (namesz != sizeof(MICA_NOTE_OWNER) ||
-            memcmp(f->p + name, MICA_NOTE_OWNER, namesz) != 0)
-            continue;                               /* someone else's */
-        bool serves = type == MICA_NOTE_SERVES;
-        if (!serves && type != MICA_NOTE_CALLS)
-            return bad(f, "a Mica note of an unknown type");
-        bool *seen = serves ? &seen_serves : &seen_calls;
-        if (*seen)
-            return bad(f, "a Mica note given twice");
-        *seen = true;
-        int err = check_list(f, desc, descsz, serves ? &out->serves
-                                                     : &out->calls);
-        if (err)
-            return err;
-    }
-    return OK;
-}
-
-/* The section called MICA_NOTE_SECTION into *note; found: 1, none: 0. */
-static int find_section(struct file *f, struct section *note)
-{
-    uint64_t shoff = rd(f, 40, 8);
-    uint64_t entsize = rd(f, 58, 2), shnum = rd(f, 60, 2);
-    uint64_t shstrndx = rd(f, 62, 2);
-    if (shnum == 0)
-        return 0;                                   /* no sections */
-    if (entsize != SHDR_SIZE || !inside(f, shoff, shnum * SHDR_SIZE) ||
-        shstrndx >= shnum)
-        return bad(f, "the section headers are not in the file");
-    struct section names, s;
-    section_at(f, shoff + shstrndx * SHDR_SIZE, &names);
-    if (!inside(f, names.off, names.size))
-        return bad(f, "the section names are not in the file");
-    const size_t want = sizeof(MICA_NOTE_SECTION);
-    int found = 0;
-    for (uint64_t i = 0; i < shnum; i++) {
-        section_at(f, shoff + i * SHDR_SIZE, &s);
-        if (s.name >= names.size || names.size - s.name < want ||
-            memcmp(f->p + names.off + s.name, MICA_NOTE_SECTION, want) != 0)
+    Elf64_Ehdr eh;
+    *found = false;
+    if (im->len < sizeof(eh))
+        return ERR_BAD_FORMAT;
+    memcpy(&eh, im->p, sizeof(eh));
+    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_ident[EI_DATA] != ELFDATA2LSB)
+        return ERR_BAD_FORMAT;
+    if (eh.e_shnum == 0)
+        return OK;                      /* no sections: no note */
+    if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shstrndx >= eh.e_shnum ||
+        !in_bounds(im, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr)))
+        return ERR_BAD_FORMAT;
+    Elf64_Shdr strs;
+    memcpy(&strs, im->p + eh.e_shoff + eh.e_shstrndx * sizeof(strs),
+           sizeof(strs));
+    if (!in_bounds(im, strs.sh_offset, strs.sh_size))
+        return ERR_BAD_FORMAT;
+    const char *names = (const char *)im->p + strs.sh_offset;
+    for (uint32_t i = 0; i < eh.e_shnum; i++) {
+        Elf64_Shdr sh;
+        memcpy(&sh, im->p + eh.e_shoff + i * sizeof(sh), sizeof(sh));
+        if (sh.sh_name >= strs.sh_size ||
+            !memchr(names + sh.sh_name, 0, strs.sh_size - sh.sh_name))
+            return ERR_BAD_FORMAT;
+        if (strcmp(names + sh.sh_name, MICA_NOTE_SECTION) != 0)
             continue;
-        if (found)
-            return bad(f, "two interface note sections");
-        if (s.type != SHT_NOTE)
-            return bad(f, "the interface note section is not SHT_NOTE");
-        if (!inside(f, s.off, s.size))
-            return bad(f, "the interface note section is not in the file");
-        *note = s;
-        found = 1;
+        if (*found || sh.sh_type != SHT_NOTE ||
+            !in_bounds(im, sh.sh_offset, sh.sh_size))
+            return ERR_BAD_FORMAT;
+        *note = sh;
+        *found = true;
     }
-    return found;
+    return OK;
 }
 
-int iface_note_read(const void *image, size_t len, struct iface_note *out,
-                    const char **why)
+/* The entries of one note's descriptor: sorted, unique, good names. */
+static int check_entries(const unsigned char *d, uint32_t size)
 {
-    static const char *none;
-    struct file f = { image, len, why ? why : &none };
-    struct section s;
+    if (size % ENTRY)
+        return ERR_BAD_FORMAT;
+    for (uint32_t off = 0; off < size; off += ENTRY) {
+        struct mica_iface_entry e, prev;
+        memcpy(&e, d + off, ENTRY);
+        const char *nul = memchr(e.name, 0, sizeof(e.name));
+        if (!nul || nul == e.name)
+            return ERR_BAD_FORMAT;
+        for (const char *c = nul; c < e.name + sizeof(e.name); c++)
+            if (*c)
+                return ERR_BAD_FORMAT;
+        if (off) {
+            memcpy(&prev, d + off - ENTRY, ENTRY);
+            if (prev.id >= e.id)
+                return ERR_BAD_FORMAT;
+        }
+    }
+    return OK;
+}
+
+/* One note at p, of at most `left` bytes; *used gets its padded size. */
+static int one_note(const unsigned char *p, uint64_t left,
+                    struct iface_note *out, uint64_t *used)
+{
+    if (left < 12)
+        return ERR_BAD_FORMAT;
+    uint32_t namesz = word(p), descsz = word(p + 4), type = word(p + 8);
+    uint64_t name_pad = ((uint64_t)namesz + 3) & ~3ull;
+    uint64_t desc_pad = ((uint64_t)descsz + 3) & ~3ull;
+    if (namesz != sizeof(MICA_NOTE_OWNER) ||
+        memcmp(p + 12, MICA_NOTE_OWNER, sizeof(MICA_NOTE_OWNER)) != 0 ||
+        12 + name_pad + desc_pad > left)
+        return ERR_BAD_FORMAT;
+    struct iface_list *l = type == MICA_NOTE_SERVES ? &out->serves
+                           : type == MICA_NOTE_CALLS ? &out->calls
+                                                     : NULL;
+    if (!l || l->p)
+        return ERR_BAD_FORMAT;          /* another type, or twice */
+    const unsigned char *d = p + 12 + name_pad;
+    int err = check_entries(d, descsz);
+    if (err)
+        return err;
+    *l = (struct iface_list){ d, descsz / (uint32_t)ENTRY };
+    *used = 12 + name_pad + desc_pad;
+    return OK;
+}
+
+int iface_note_read(const void *elf, size_t len, struct iface_note *out)
+{
+    struct image im = { elf, len };
+    Elf64_Shdr sh;
+    bool found;
     memset(out, 0, sizeof(*out));
-    if (len < EHDR_SIZE || memcmp(image, "\177ELF", 4) != 0 ||
-        f.p[4] != 2 || f.p[5] != 1)
-        return bad(&f, "not an ELF64 little-endian file");
-    int r = find_section(&f, &s);
-    if (r <= 0)
-        return r;
-    r = walk_notes(&f, &s, out);
-    if (r)
-        memset(out, 0, sizeof(*out));
-    return r;
+    int err = find_section(&im, &sh, &found);
+    if (err || !found)
+        return err;
+    const unsigned char *p = im.p + sh.sh_offset;
+    uint64_t left = sh.sh_size;
+    while (left) {
+        uint64_t used;
+        if ((err = one_note(p, left, out, &used))) {
+            memset(out, 0, sizeof(*out));
+            return err;
+        }
+        p += used;
+        left -= used;
+    }
+    return OK;
 }
 
-void iface_list_get(const struct iface_list *l, unsigned i,
-                    struct mica_iface_entry *e)
+void iface_note_entry(const struct iface_list *l, uint32_t i,
+                      struct mica_iface_entry *e)
 {
-    memcpy(e, l->at + (size_t)i * ENTRY_SIZE, sizeof(*e));
-    e->name[MICA_IFACE_NAME_MAX - 1] = 0;
+    memcpy(e, l->p + (size_t)i * ENTRY, ENTRY);
 }
 
-bool iface_list_has(const struct iface_list *l, uint64_t id)
+bool iface_note_has(const struct iface_list *l, uint64_t id)
 {
-    unsigned lo = 0, hi = l->count;
+    uint32_t lo = 0, hi = l->n;
     while (lo < hi) {
-        unsigned mid = lo + (hi - lo) / 2;
-        uint64_t v;
-        memcpy(&v, l->at + (size_t)mid * ENTRY_SIZE, 8);
-        if (v == id)
+        uint32_t mid = lo + (hi - lo) / 2;
+        struct mica_iface_entry e;
+        iface_note_entry(l, mid, &e);
+        if (e.id == id)
             return true;
-        if (v < id)
+        if (e.id < id)
             lo = mid + 1;
         else
             hi = mid;

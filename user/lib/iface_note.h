@@ -1,18 +1,12 @@
 /*
  * iface_note.h - reading a program's interface note (mica/iface_note.h)
- * from its ELF file.
+ * from its ELF image in memory.
  *
- * init reads the note of every program of the manifest before starting
- * any, to check that each method a program calls is served by another
- * (docs/services.md, "Verification").  The files come from the bootfs,
- * which anyone who builds an image can fill, so the reader trusts
- * nothing: every offset and size is checked against the file before it
- * is used, and anything out of shape is refused with ERR_BAD_FORMAT and
- * a reason, never read past.  The reader makes no system call, so it is
- * tested on the host (tests/host/test_iface_note.c).
- *
- * The lists point into the file: entries are read through
- * iface_list_get, which copies, because the file need not be aligned.
+ * The image is untrusted: every offset and size is checked before it is
+ * used, and anything malformed is ERR_BAD_FORMAT, never a fault.  No
+ * system call: it is tested on the host (tests/host/test_iface_note.c).
+ * init reads the notes of the programs it will start, and checks them
+ * against each other before starting any (docs/idl.md).
  */
 #ifndef MICA_USER_IFACE_NOTE_H
 #define MICA_USER_IFACE_NOTE_H
@@ -23,34 +17,33 @@
 
 #include <mica/iface_note.h>
 
-/* The most entries one list may hold: more is refused as malformed. */
-#define IFACE_LIST_MAX 1024
-
+/* The entries of one note, where they lie in the image (which need not
+ * be aligned: read them with iface_note_entry). */
 struct iface_list {
-    const unsigned char *at;    /* count entries, 64 bytes each */
-    unsigned count;
+    const unsigned char *p;
+    uint32_t n;
 };
 
 struct iface_note {
-    struct iface_list serves, calls;
+    struct iface_list serves;   /* MICA_NOTE_SERVES */
+    struct iface_list calls;    /* MICA_NOTE_CALLS */
 };
 
-/* Read the note of the ELF file image[0..len): OK with *out (both lists
- * empty when the file has no note), or ERR_BAD_FORMAT with *why saying
- * what is wrong (not an ELF64 little-endian file, section headers or a
- * section outside the file, two note sections, a note that is not
- * SHT_NOTE, a note overrunning its section, a Mica note of another
- * type or given twice, a descriptor that is not whole entries, ids not
- * strictly increasing, a name that is empty or not NUL-terminated). */
-int iface_note_read(const void *image, size_t len, struct iface_note *out,
-                    const char **why);
+/* Find and check the note of the ELF image [elf, elf + len): OK, with
+ * each list sorted by id, without repeats, every name NUL-terminated and
+ * NUL-padded (a program without the note serves and calls nothing: both
+ * lists empty).  ERR_BAD_FORMAT: not a 64-bit little-endian ELF file,
+ * section headers or names out of bounds, or a note that breaks a rule
+ * of mica/iface_note.h (two sections, a note of another owner or type,
+ * one type twice, a size not a whole number of entries, ids unsorted or
+ * repeated, a name unterminated, empty or not NUL-padded). */
+int iface_note_read(const void *elf, size_t len, struct iface_note *out);
 
-/* Entry i of the list (i < l->count) into *e; its name is terminated. */
-void iface_list_get(const struct iface_list *l, unsigned i,
-                    struct mica_iface_entry *e);
+/* Entry i (< l->n) of a list. */
+void iface_note_entry(const struct iface_list *l, uint32_t i,
+                      struct mica_iface_entry *e);
 
-/* Whether the list holds id; the list is sorted, so this is a binary
- * search. */
-bool iface_list_has(const struct iface_list *l, uint64_t id);
+/* Whether the list holds id (a binary search). */
+bool iface_note_has(const struct iface_list *l, uint64_t id);
 
 #endif

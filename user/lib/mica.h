@@ -54,6 +54,10 @@ static inline int mica_handle_close(mica_handle_t h)
 static inline int mica_handle_duplicate(mica_handle_t h, mica_rights_t r,
                                         mica_handle_t *out)
 { return MICA_CALL(MICA_SYS_handle_duplicate, h, r, out, 0, 0, 0); }
+/* What h names (OBJ_*) and its rights. */
+static inline int mica_handle_info(mica_handle_t h,
+                                   struct mica_handle_info *info)
+{ return MICA_CALL(MICA_SYS_handle_info, h, info, 0, 0, 0, 0); }
 static inline int mica_handle_replace(mica_handle_t h, mica_rights_t r,
                                       mica_handle_t *out)
 { return MICA_CALL(MICA_SYS_handle_replace, h, r, out, 0, 0, 0); }
@@ -209,6 +213,9 @@ static inline int mica_nanosleep(uint64_t deadline)
 
 static inline int mica_system_info(struct mica_system_info *info)
 { return MICA_CALL(MICA_SYS_system_info, info, 0, 0, 0, 0, 0); }
+
+static inline int mica_platform_info(struct mica_platform_info *info)
+{ return MICA_CALL(MICA_SYS_platform_info, info, 0, 0, 0, 0, 0); }
 
 static inline int mica_debug_fail_inject(uint32_t one_in_n, uint64_t seed)
 { return MICA_CALL(MICA_SYS_debug_fail_inject, one_in_n, seed, 0, 0, 0, 0); }

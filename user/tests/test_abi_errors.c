@@ -262,6 +262,23 @@ UTEST(abi_handle_close_errors)
     UEXPECT(mica_handle_close(v) == ERR_BAD_HANDLE);
 }
 
+UTEST(abi_handle_info)
+{
+    mica_handle_t v, ro;
+    struct mica_handle_info info;
+    UASSERT(mica_vmo_create(4096, &v) == OK);
+    UEXPECT(mica_handle_info(v, &info) == OK && info.type == OBJ_VMO);
+    ro = with_rights(v, RIGHT_READ | RIGHT_TRANSFER);
+    UEXPECT(mica_handle_info(ro, &info) == OK && info.type == OBJ_VMO &&
+            info.rights == (RIGHT_READ | RIGHT_TRANSFER));
+    UEXPECT(mica_handle_info(ro, KERNEL_PTR) == ERR_FAULT);
+    UEXPECT(mica_handle_info(ro, UNMAPPED_PTR) == ERR_FAULT);
+    UEXPECT(mica_handle_info(stale_handle(), &info) == ERR_BAD_HANDLE);
+    UEXPECT(mica_handle_info(0, &info) == ERR_BAD_HANDLE);
+    mica_handle_close(ro);
+    mica_handle_close(v);
+}
+
 UTEST(abi_handle_duplicate_errors)
 {
     mica_handle_t v, d = 0, nodup, stale = stale_handle();
@@ -1032,6 +1049,15 @@ UTEST(abi_system_info_errors)
 {
     UEXPECT(mica_system_info(KERNEL_PTR) == ERR_FAULT);
     UEXPECT(mica_system_info(UNMAPPED_PTR) == ERR_FAULT);
+}
+
+UTEST(abi_platform_info_errors)
+{
+    UEXPECT(mica_platform_info(KERNEL_PTR) == ERR_FAULT);
+    UEXPECT(mica_platform_info(UNMAPPED_PTR) == ERR_FAULT);
+    UEXPECT(mica_platform_info((void *)(0x800000000000ull -
+                                        sizeof(struct mica_platform_info) +
+                                        8)) == ERR_FAULT);
 }
 
 UTEST(abi_debug_fail_inject_errors)

@@ -29,8 +29,9 @@
 #include "blk_client.h"
 #include "blk_pattern.h"
 #include "caps.h"
+#include "idl.h"
 #include "mica.h"
-#include "pci_client.h"
+#include "pci.h"
 #include "pci_line.h"
 #include "service.h"
 #include "utest.h"
@@ -69,8 +70,8 @@ static bool holds(const uint8_t *buf, uint64_t seed, uint64_t first,
 {
     blk_pattern(seed, first, count, want);
     for (uint32_t i = 0; i < count; i++)
-        if (memcmp(buf + i * BLK_SECTOR_SIZE, want + i * BLK_SECTOR_SIZE,
-                   BLK_SECTOR_SIZE) != 0) {
+        if (memcmp(buf + i * BLOCK_SECTOR_SIZE, want + i * BLOCK_SECTOR_SIZE,
+                   BLOCK_SECTOR_SIZE) != 0) {
             printf("    # sector %llu does not hold the pattern %llx\n",
                    (unsigned long long)(first + i),
                    (unsigned long long)seed);
@@ -89,9 +90,9 @@ static bool disk_holds_a_or_b(const uint8_t *buf, uint64_t first,
                               uint32_t count)
 {
     for (uint32_t i = 0; i < count; i++) {
-        const uint8_t *p = buf + i * BLK_SECTOR_SIZE;
+        const uint8_t *p = buf + i * BLOCK_SECTOR_SIZE;
         uint64_t s = first + i;
-        uint8_t a[BLK_SECTOR_SIZE], b[BLK_SECTOR_SIZE];
+        uint8_t a[BLOCK_SECTOR_SIZE], b[BLOCK_SECTOR_SIZE];
         blk_pattern(BLK_PAT_SEED_A, s, 1, a);
         blk_pattern(BLK_PAT_SEED_B, s, 1, b);
         if (memcmp(p, a, sizeof(a)) != 0 &&
@@ -108,22 +109,22 @@ static bool disk_holds_a_or_b(const uint8_t *buf, uint64_t first,
 
 UTEST(blk_info)
 {
-    struct blk_info i;
+    struct block_info i;
     mica_handle_t ch = disk();
     UASSERT(ch != 0);
-    UASSERT(blk_info(ch, &i) == OK);
+    UASSERT(block_info(ch, &i) == OK);
     UEXPECT(i.sectors == BLK_PAT_DISK_SECTORS);
-    UEXPECT(i.sector_size == BLK_SECTOR_SIZE);
-    UEXPECT(i.max_sectors >= 8 && i.max_sectors <= CHUNK / BLK_SECTOR_SIZE);
-    UEXPECT(!(i.flags & BLK_INFO_READ_ONLY));
-    UEXPECT(i.flags & BLK_INFO_FLUSH);       /* QEMU's default write-back */
+    UEXPECT(i.sector_size == BLOCK_SECTOR_SIZE);
+    UEXPECT(i.max_sectors >= 8 && i.max_sectors <= CHUNK / BLOCK_SECTOR_SIZE);
+    UEXPECT(!i.read_only);
+    UEXPECT(i.flush);                       /* QEMU's default write-back */
 }
 
 UTEST(blk_reads_host_pattern)
 {
-    struct blk_info i;
+    struct block_info i;
     mica_handle_t ch = disk();
-    UASSERT(ch != 0 && blk_info(ch, &i) == OK);
+    UASSERT(ch != 0 && block_info(ch, &i) == OK);
     uint8_t *buf = area + SLACK;
     for (uint64_t s = 0; s < i.sectors; s += i.max_sectors) {
         uint32_t n = (uint32_t)(i.sectors - s < i.max_sectors
@@ -139,7 +140,6 @@ UTEST(blk_reads_host_pattern)
 UTEST(blk_reads_any_buffer)
 {
     mica_handle_t ch = disk(), g;
-    struct blk_reply r;
     UASSERT(ch != 0);
     memset(area, 0x5a, sizeof(area));
     UEXPECT(blk_read(ch, 77, 3, area + SLACK + 1) == OK);
@@ -153,9 +153,8 @@ UTEST(blk_reads_any_buffer)
     UEXPECT(holds(area + 7, BLK_PAT_SEED_A, BLK_PAT_DISK_SECTORS - 1, 1));
     /* a grant longer than the transfer: only its start is written */
     memset(area, 0x5a, sizeof(area));
-    struct blk_request q = { .op = BLK_OP_READ, .count = 1, .sector = 5 };
     UASSERT(mica_grant_create(area, 3000, RIGHT_WRITE, &g) == OK);
-    UEXPECT(blk_call(ch, &q, &g, 1, &r) == OK);
+    UEXPECT(block_read(ch, 5, 1, g) == OK);
     UEXPECT(holds(area, BLK_PAT_SEED_A, 5, 1));
     UEXPECT(area[512] == 0x5a && area[2999] == 0x5a);
 }
@@ -203,10 +202,10 @@ UTEST(blk_concurrent_clients)
  * harness checks the image on the host after the boot. */
 UTEST(blk_writes_pattern_b)
 {
-    struct blk_info i;
+    struct block_info i;
     mica_handle_t ch = disk();
     const uint32_t first = BLK_PAT_B_FIRST, count = BLK_PAT_B_COUNT;
-    UASSERT(ch != 0 && blk_info(ch, &i) == OK);
+    UASSERT(ch != 0 && block_info(ch, &i) == OK);
     uint8_t *buf = area + SLACK;
     for (uint32_t s = first; s < first + count; s++) {
         uint8_t *p = area + 1 + (s % 509);
@@ -229,7 +228,7 @@ UTEST(blk_writes_pattern_b)
         UASSERT(blk_read(ch, s, n, buf) == OK);
         UEXPECT(holds(buf, BLK_PAT_SEED_B, s, n));
     }
-    UEXPECT(blk_flush(ch) == OK);
+    UEXPECT(block_flush(ch) == OK);
     /* the neighbours are untouched */
     UEXPECT(blk_read(ch, first - 1, 1, buf) == OK &&
             holds(buf, BLK_PAT_SEED_A, first - 1, 1));
@@ -237,13 +236,37 @@ UTEST(blk_writes_pattern_b)
             holds(buf, BLK_PAT_SEED_A, first + count, 1));
 }
 
-/* One request with the given handles; the driver's answer. */
-static int req(mica_handle_t ch, uint32_t op, uint64_t sector, uint32_t count,
-               const mica_handle_t *h, uint32_t nh)
+enum { BLK_OP_READ = 1, BLK_OP_WRITE };
+
+/* A request of method `id` with the bytes `shape` encodes (a read's:
+ * sector and count; or none) and the handles given, which move, sent
+ * as it is: the status of the driver's reply. */
+static int raw(mica_handle_t ch, const struct idl_method *shape, uint64_t id,
+               uint64_t sector, uint32_t count, const mica_handle_t *h,
+               uint32_t nh)
 {
-    struct blk_request q = { .op = op, .count = count, .sector = sector };
-    struct blk_reply r;
-    return blk_call(ch, &q, h, nh, &r);
+    uint64_t qb[8], rb[8];
+    struct block_read_req q = { sector, count, 1 };
+    struct idl_header hd = { IDL_MAGIC, 0, 1, id, OK, 0 };
+    struct idl_out o = { .bytes = qb, .cap = sizeof(qb) };
+    if (idl_encode(&shape->request, &hd, &q, &o))
+        return 1;
+    struct mica_msg m = { qb, h, o.len, nh };
+    struct mica_msg_buf b = { .bytes = rb, .bytes_cap = sizeof(rb) };
+    int err = mica_channel_call(ch, &m, &b, now_ns() + BOUND);
+    if (err)
+        return err;
+    if (idl_decode_header(rb, b.actual_bytes, true, &hd) || hd.txid != 1)
+        return 2;
+    return hd.status;
+}
+
+/* A read or a write through the stubs, with the grant h (which moves). */
+static int req(mica_handle_t ch, uint32_t op, uint64_t sector,
+               uint32_t count, mica_handle_t h)
+{
+    return op == BLK_OP_READ ? block_read(ch, sector, count, h)
+                             : block_write(ch, sector, count, h);
 }
 
 /* A request with a fresh grant of [p, p + len) with `rights`. */
@@ -253,7 +276,7 @@ static int with_grant(mica_handle_t ch, uint32_t op, uint64_t sector,
 {
     mica_handle_t g;
     int err = mica_grant_create(p, len, rights, &g);
-    return err ? 1000 + err : req(ch, op, sector, count, &g, 1);
+    return err ? 1000 + err : req(ch, op, sector, count, g);
 }
 
 static void range_and_count_errors(mica_handle_t ch, uint32_t max)
@@ -291,14 +314,14 @@ static void grant_errors(mica_handle_t ch)
     UEXPECT(with_grant(ch, BLK_OP_WRITE, 1, 1, p, 512, RIGHT_WRITE) ==
             ERR_ACCESS_DENIED);
     UASSERT(mica_event_create(0, &ev) == OK);
-    UEXPECT(req(ch, BLK_OP_READ, 8, 1, &ev, 1) == ERR_WRONG_TYPE);
+    UEXPECT(req(ch, BLK_OP_READ, 8, 1, ev) == ERR_WRONG_TYPE);
     /* a grant already carried by a call that has ended */
     UASSERT(mica_grant_create(p, 512, RIGHT_READ | RIGHT_WRITE, &g) == OK);
     UASSERT(mica_handle_duplicate(g, RIGHT_SAME_RIGHTS, &g2) == OK);
     UASSERT(mica_handle_duplicate(g, RIGHT_SAME_RIGHTS, &g3) == OK);
-    UEXPECT(req(ch, BLK_OP_READ, 8, 1, &g, 1) == OK);
-    UEXPECT(req(ch, BLK_OP_READ, 8, 1, &g2, 1) == ERR_BAD_STATE);
-    UEXPECT(req(ch, BLK_OP_WRITE, 2, 1, &g3, 1) == ERR_BAD_STATE);
+    UEXPECT(req(ch, BLK_OP_READ, 8, 1, g) == OK);
+    UEXPECT(req(ch, BLK_OP_READ, 8, 1, g2) == ERR_BAD_STATE);
+    UEXPECT(req(ch, BLK_OP_WRITE, 2, 1, g3) == ERR_BAD_STATE);
     /* memory that is not mapped, or not writable */
     mica_handle_t v;
     uint64_t addr = 0;
@@ -315,45 +338,56 @@ static void grant_errors(mica_handle_t ch)
     mica_handle_close(v);
 }
 
-/* Messages of the wrong shape. */
+/* Messages of the wrong shape: what the decoder generated from
+ * idl/block.idl refuses. */
 static void shape_errors(mica_handle_t ch)
 {
     uint8_t *p = area + SLACK;
     mica_handle_t g[2], ev;
-    struct blk_request q = { .op = BLK_OP_INFO };
-    struct blk_reply r;
-    UEXPECT(req(ch, BLK_OP_READ, 8, 1, NULL, 0) == ERR_INVALID_ARGS);
+    const struct idl_method *rd = &block_read_method;
+    UEXPECT(raw(ch, rd, BLOCK_READ_ID, 8, 1, NULL, 0) == ERR_INVALID_ARGS);
     UASSERT(mica_grant_create(p, 512, RIGHT_WRITE, &g[0]) == OK);
     UASSERT(mica_grant_create(p + 512, 512, RIGHT_WRITE, &g[1]) == OK);
-    UEXPECT(req(ch, BLK_OP_READ, 8, 1, g, 2) == ERR_INVALID_ARGS);
+    UEXPECT(raw(ch, rd, BLOCK_READ_ID, 8, 1, g, 2) == ERR_INVALID_ARGS);
     UASSERT(mica_event_create(0, &ev) == OK);
-    UEXPECT(req(ch, BLK_OP_INFO, 0, 0, &ev, 1) == ERR_INVALID_ARGS);
-    UEXPECT(req(ch, BLK_OP_FLUSH, 0, 0, NULL, 0) == OK);
-    UEXPECT(req(ch, 0, 0, 0, NULL, 0) == ERR_NOT_SUPPORTED);
-    UEXPECT(req(ch, 99, 0, 0, NULL, 0) == ERR_NOT_SUPPORTED);
-    static const uint32_t lens[] = { 0, 4, sizeof(q) - 1, sizeof(q) + 1 };
-    char bytes[sizeof(q) + 8] = { 0 };
-    memcpy(bytes, &q, sizeof(q));
+    UEXPECT(raw(ch, &block_info_method, BLOCK_INFO_ID, 0, 0, &ev, 1) ==
+            ERR_INVALID_ARGS);
+    UEXPECT(raw(ch, &block_flush_method, BLOCK_FLUSH_ID, 0, 0, NULL, 0) ==
+            OK);
+    UEXPECT(raw(ch, &block_flush_method, 0, 0, 0, NULL, 0) ==
+            ERR_NOT_SUPPORTED);
+    UEXPECT(raw(ch, rd, 99, 8, 1, NULL, 0) == ERR_NOT_SUPPORTED);
+    /* an INFO call cut short, or with bytes after it */
+    static const uint32_t lens[] = { 0, 4, IDL_HEADER_SIZE - 1,
+                                     IDL_HEADER_SIZE + 1,
+                                     IDL_HEADER_SIZE + 8 };
+    uint64_t bytes[8] = { 0 }, rb[8];
+    struct idl_header h = { IDL_MAGIC, 0, 1, BLOCK_INFO_ID, OK, 0 };
+    memcpy(bytes, &h, sizeof(h));
     for (unsigned k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
         struct mica_msg m = { bytes, NULL, lens[k], 0 };
-        struct mica_msg_buf b = { .bytes = &r, .bytes_cap = sizeof(r) };
+        struct mica_msg_buf b = { .bytes = rb, .bytes_cap = sizeof(rb) };
         UEXPECT(mica_channel_call(ch, &m, &b, now_ns() + BOUND) == OK &&
-                r.status == ERR_INVALID_ARGS);
+                b.actual_bytes == IDL_HEADER_SIZE &&
+                ((struct idl_header *)rb)->status == ERR_INVALID_ARGS);
     }
     /* written, not called: dropped unanswered; the driver goes on */
-    q = (struct blk_request){ .op = BLK_OP_WRITE, .count = 1, .sector = 0 };
+    struct block_write_req w = { 0, 1, 1 };
+    struct idl_out o = { .bytes = bytes, .cap = sizeof(bytes) };
+    h.method = BLOCK_WRITE_ID;
+    UASSERT(idl_encode(&block_write_method.request, &h, &w, &o) == OK);
     UASSERT(mica_grant_create(p, 512, RIGHT_READ, &g[0]) == OK);
-    UEXPECT(mica_channel_write(ch, &q, sizeof(q), g, 1) == OK);
-    struct blk_info i;
-    UEXPECT(blk_info(ch, &i) == OK);
+    UEXPECT(mica_channel_write(ch, bytes, o.len, g, 1) == OK);
+    struct block_info i;
+    UEXPECT(block_info(ch, &i) == OK);
 }
 
 UTEST(blk_bad_requests)
 {
-    struct blk_info i;
+    struct block_info i;
     struct mica_system_info before, after;
     mica_handle_t ch = disk();
-    UASSERT(ch != 0 && blk_info(ch, &i) == OK);
+    UASSERT(ch != 0 && block_info(ch, &i) == OK);
     mica_system_info(&before);
     range_and_count_errors(ch, i.max_sectors);
     grant_errors(ch);
@@ -440,13 +474,13 @@ static int scratch_up(struct service *s, mica_handle_t *ch)
 UTEST(blk_read_only_device)
 {
     struct service s;
-    struct blk_info i;
+    struct block_info i;
     mica_handle_t ch;
     uint8_t *buf = area + SLACK;
     UASSERT(scratch_up(&s, &ch) == OK);
-    UEXPECT(blk_info(ch, &i) == OK);
+    UEXPECT(block_info(ch, &i) == OK);
     UEXPECT(i.sectors == BLK_PAT_SCRATCH_SECTORS);
-    UEXPECT(i.flags & BLK_INFO_READ_ONLY);
+    UEXPECT(i.read_only);
     uint64_t last = i.sectors - 1;          /* gives an I/O error */
     for (uint64_t n, sec = 0; sec < last; sec += n) {
         n = last - sec < i.max_sectors ? last - sec : i.max_sectors;
@@ -457,7 +491,7 @@ UTEST(blk_read_only_device)
     UEXPECT(blk_read(ch, last - 7, 8, buf) == ERR_IO);
     UEXPECT(blk_read(ch, last - 1, 1, buf) == OK);  /* and it goes on */
     UEXPECT(blk_write(ch, 0, 1, buf) == ERR_ACCESS_DENIED);
-    UEXPECT(blk_flush(ch) == OK);
+    UEXPECT(block_flush(ch) == OK);
     mica_handle_close(ch);
     service_stop(&s);
 }
@@ -553,12 +587,12 @@ static bool wait_blocked(mica_handle_t t)
 UTEST(blk_driver_killed_while_client_reads)
 {
     struct service s;
-    struct blk_info i;
+    struct block_info i;
     struct regs regs;
     mica_handle_t ch, t;
     uint32_t count = 0;
     UASSERT(scratch_up(&s, &ch) == OK);
-    UASSERT(blk_info(ch, &i) == OK);
+    UASSERT(block_info(ch, &i) == OK);
     count = i.max_sectors < 128 ? i.max_sectors : 128;
     blk_pattern(BLK_PAT_SEED_SCRATCH, 0, count, client_want);
     UASSERT(scratch_regs(&regs));

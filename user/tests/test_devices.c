@@ -581,9 +581,27 @@ UTEST(interrupt_holder_killed_owing_an_answer)
     mica_handle_close(mine);
 }
 
-UTEST(interrupt_late_answer_reported)
+/* Whether the kernel log, from position pos on, holds `want`. */
+static bool log_has(uint64_t pos, const char *want)
+{
+    static char text[16384];
+    size_t n = 0;
+    uint64_t got;
+    while (n < sizeof(text) - 1 &&
+           mica_debug_read(&pos, text + n, sizeof(text) - 1 - n > 4096
+                                               ? 4096
+                                               : sizeof(text) - 1 - n,
+                           &got) == OK && got > 0)
+        n += got;
+    text[n] = 0;
+    return strstr(text, want) != NULL;
+}
+
+UTEST(timed_interrupt_late_answer_reported)
 {
     mica_handle_t h;
+    uint64_t log_pos = UINT64_MAX, got;
+    UASSERT(mica_debug_read(&log_pos, NULL, 0, &got) == OK);
     UASSERT(com2_ports() == OK);
     UASSERT(mica_interrupt_create(mica_resource_handle(), COM2_IRQ,
                                   MICA_IRQ_ISA, &h, NULL) == OK);
@@ -598,6 +616,8 @@ UTEST(interrupt_late_answer_reported)
     UEXPECT(info_of(h).late == before.late + 1);
     UEXPECT(now_ns() - start >= SEC);
     UEXPECT(info_of(h).state == 1);
+    UEXPECT(log_has(log_pos, "on GSI 3 unanswered for over 1000 ms by "
+                             "'test_devices'"));
     /* a late answer is still an answer */
     UEXPECT(mica_interrupt_ack(h, s) == OK);
     struct mica_irq_info after = info_of(h);

@@ -134,6 +134,89 @@ UTEST(channel_message_carries_bytes_and_handles)
     mica_handle_close(ch[1]);
 }
 
+/* A receive that asks (handle_infos) learns each handle's object type and
+ * rights, queued or sent straight into a waiting caller; a description
+ * that cannot be written fails the receive and keeps the message. */
+static void handle_giver(uint64_t a0, uint64_t a1)
+{
+    (void)a1;
+    mica_handle_t ep = (mica_handle_t)a0, e, hs[2];
+    struct mica_handle_info infos[2];
+    char in[8];
+    struct mica_msg_buf b = rbuf(in, sizeof(in), hs, 2);
+    b.handle_infos = infos;
+    if (mica_channel_reply_read(ep, 0, NULL, &b, 0) != OK ||
+        mica_event_create(0, &e) != OK)
+        mica_thread_exit();
+    /* tell the caller what came with its call, and give it an event */
+    struct mica_msg r = { .bytes = infos, .handles = &e,
+                          .num_bytes = (uint32_t)sizeof(infos[0]) *
+                                       b.actual_handles,
+                          .num_handles = 1 };
+    mica_channel_reply_read(ep, b.txid, &r, NULL, 0);
+    for (uint32_t i = 0; i < b.actual_handles; i++)
+        mica_handle_close(hs[i]);
+    mica_thread_exit();
+}
+
+UTEST(channel_receive_describes_handles)
+{
+    mica_handle_t ch[2], v, e, weak, got[4], t;
+    struct mica_handle_info infos[4], hi;
+    struct mica_system_info before, after;
+    settle(&before, NULL);
+    UASSERT(mica_channel_create(0, ch) == OK);
+    UASSERT(mica_vmo_create(4096, &v) == OK);
+    UASSERT(mica_event_create(0, &e) == OK);
+    UASSERT(mica_handle_duplicate(e, RIGHTS_BASIC | RIGHT_WAIT, &weak) == OK);
+    mica_handle_close(e);
+    mica_handle_t send[2] = { v, weak };
+    UASSERT(mica_channel_write(ch[0], "x", 1, send, 2) == OK);
+    char buf[8];
+    struct mica_msg_buf b = rbuf(buf, sizeof(buf), got, 4);
+    /* descriptions that cannot be written: the message stays */
+    b.handle_infos = (struct mica_handle_info *)8;
+    UEXPECT(mica_channel_read(ch[1], &b) == ERR_FAULT);
+    b.handle_infos = (struct mica_handle_info *)0xffff800000000000ull;
+    UEXPECT(mica_channel_read(ch[1], &b) == ERR_FAULT);
+    /* queued */
+    memset(infos, 0xff, sizeof(infos));
+    b.handle_infos = infos;
+    UASSERT(mica_channel_read(ch[1], &b) == OK && b.actual_handles == 2);
+    for (int i = 0; i < 2; i++) {
+        UEXPECT(mica_handle_info(got[i], &hi) == OK);
+        UEXPECT(infos[i].type == hi.type && infos[i].rights == hi.rights);
+    }
+    UEXPECT(infos[0].type == OBJ_VMO);
+    UEXPECT(infos[1].type == OBJ_EVENT &&
+            infos[1].rights == (RIGHTS_BASIC | RIGHT_WAIT));
+    UEXPECT(infos[2].type == 0xffffffffu);      /* past the count: untouched */
+    mica_handle_close(got[0]);
+    /* straight into a caller blocked for its reply, and into a server */
+    UASSERT(start_thread(handle_giver, ch[1], 0, &t) == OK);
+    struct mica_handle_info seen[2];
+    struct mica_msg m = { .bytes = "q", .handles = &got[1], .num_bytes = 1,
+                          .num_handles = 1 };
+    b = rbuf(seen, sizeof(seen), got + 2, 2);
+    b.handle_infos = infos;
+    memset(infos, 0, sizeof(infos));
+    UASSERT(mica_channel_call(ch[0], &m, &b, 0) == OK);
+    UEXPECT(b.actual_bytes == sizeof(seen[0]) && b.actual_handles == 1);
+    UEXPECT(seen[0].type == OBJ_EVENT &&
+            seen[0].rights == (RIGHTS_BASIC | RIGHT_WAIT));
+    UEXPECT(mica_handle_info(got[2], &hi) == OK);
+    UEXPECT(infos[0].type == OBJ_EVENT && infos[0].rights == hi.rights);
+    mica_handle_close(got[2]);
+    UEXPECT(mica_object_wait_one(t, SIGNAL_TERMINATED, now_ns() + 10 * SEC,
+                                 NULL) == OK);
+    mica_handle_close(t);
+    mica_handle_close(ch[0]);
+    mica_handle_close(ch[1]);
+    settle(&after, &before);
+    UEXPECT(after.live_vmos == before.live_vmos &&
+            after.live_channels == before.live_channels);
+}
+
 UTEST(channel_too_small_buffer_keeps_message)
 {
     mica_handle_t ch[2], v, got[2];

@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "blk_client.h"
-#include "blk_iface.h"
+#include "block.h"
 #include "blk_pattern.h"
 #include "caps.h"
 #include "init_proto.h"
@@ -169,7 +169,8 @@ UTEST(svc_connect_refuses_unserved_methods)
         { ECHO_ID_ECHO, "echo.Echo" }, { ECHO_ID_SHOUT, "echo.Shout" },
     };
     static const struct mica_iface_entry old_blk[] = {
-        { BLK_ID_INFO, "block.Info" }, { 0x2c4dae1f506b7282ull, "block.Read" },
+        { 0x2c4dae1f506b7282ull, "block.read" },  /* an older read */
+        { BLOCK_INFO_ID, "block.info" },
     };
     mica_handle_t ch = 77;
     char missing[64];
@@ -183,7 +184,7 @@ UTEST(svc_connect_refuses_unserved_methods)
     UEXPECT(strcmp(missing, "echo.Shout") == 0);
     UEXPECT(svc_connect(svc(), "disk", old_blk, 2, &ch, missing,
                         sizeof(missing)) == ERR_NOT_SUPPORTED);
-    UEXPECT(strcmp(missing, "block.Read") == 0);
+    UEXPECT(strcmp(missing, "block.read") == 0);
     printf("    # refused: %s\n", missing);
     UEXPECT(svc_connect(svc(), "disk", v1, 1, &ch, missing, 4) ==
             ERR_NOT_SUPPORTED);
@@ -443,7 +444,7 @@ UTEST(svc_on_demand_starts_on_connect)
 /* --- the disk killed under a reader ---------------------------------------------------- */
 
 static const struct mica_iface_entry blk_calls[] = {
-    { BLK_ID_INFO, "block.Info" }, { BLK_ID_READ, "block.Read" },
+    { BLOCK_INFO_ID, "block.info" }, { BLOCK_READ_ID, "block.read" },
 };
 
 static volatile int reads, bad, reconnects, stop_reading;
@@ -597,7 +598,9 @@ static bool pages_back(uint64_t before, uint64_t *now)
 
 /* An on-demand service: started on connect, stopped once it has had no
  * client for its idle time (1 s), every page it took given back, and
- * started again by the next connect. */
+ * started again by the next connect.  The first round warms up what the
+ * system keeps once made (slab pages of kernel objects, init's heap);
+ * the two after it must give back every page. */
 UTEST(timed_on_demand_stops_when_idle)
 {
     const uint64_t idle = 1 * SEC;
@@ -609,8 +612,8 @@ UTEST(timed_on_demand_stops_when_idle)
     UASSERT(connect_echo("echo-bo", &warm) == OK);  /* this suite's heap */
     mica_handle_close(warm);
     UASSERT(wait_state("echo-od", INIT_STATE_STOPPED, &r));
-    mica_system_info(&i);
-    for (int round = 0; round < 2; round++) {
+    for (int round = 0; round < 3; round++) {
+        mica_system_info(&i);
         uint64_t before = i.free_pages;
         UASSERT(connect_echo("echo-od", &ch) == OK);
         UEXPECT(echo(ch, ECHO_OP_ECHO) == OK);
@@ -628,9 +631,8 @@ UTEST(timed_on_demand_stops_when_idle)
         printf("    # stopped %llu ms after its last client left\n",
                (unsigned long long)(took / MS));
         UEXPECT(took >= idle && took < idle + 100 * MS);
-        UEXPECT(pages_back(before, &after));
+        bool back = pages_back(before, &after);
+        UEXPECT(round == 0 || back);
         printf("    # free pages %llu after\n", (unsigned long long)after);
-        mica_system_info(&i);
-        i.free_pages = before;
     }
 }

@@ -59,4 +59,24 @@ struct mica_irq_info {
     uint32_t pad;
 };
 
+/* platform_info: what the firmware says about the machine that drivers
+ * need and only the kernel can read.  ecam[]: PCI Express's
+ * memory-mapped configuration space (ACPI's MCFG), one window per PCI
+ * segment; function (bus, dev, fn) of a window's segment has its 4 KiB
+ * at base + (bus << 20 | dev << 15 | fn << 12), for bus in [bus_start,
+ * bus_end] (base is where bus 0 would be, as MCFG gives it). */
+#define MICA_PLATFORM_MAX_ECAM 8
+struct mica_ecam_window {
+    uint64_t base;
+    uint16_t segment;
+    uint8_t  bus_start, bus_end;
+    uint32_t pad;
+};
+
+struct mica_platform_info {
+    uint32_t necam;                         /* windows in ecam[] */
+    uint32_t pad;
+    struct mica_ecam_window ecam[MICA_PLATFORM_MAX_ECAM];
+};
+
 #endif

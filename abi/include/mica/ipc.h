@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "objects.h"
+#include "rights.h"
 #include "signals.h"
 
 #define MICA_MSG_MAX_BYTES   65536u
@@ -47,12 +48,22 @@ struct mica_packet {
 #define MICA_PACKET_TIMER   3u  /* a timer bound to the port fired */
 #define MICA_PACKET_INTERRUPT 4u /* an interrupt bound to the port: data[0] its sequence number */
 
+/* What a handle names and allows (handle_info, and each handle a
+ * receive brings when the buffer asks: mica_msg_buf.handle_infos). */
+struct mica_handle_info {
+    uint32_t type;          /* enum mica_obj_type */
+    mica_rights_t rights;
+};
+
 /* Where to receive, and what was received. */
 struct mica_msg_buf {
     void *bytes;                /* in: the byte buffer */
     mica_handle_t *handles;     /* in: the handle buffer */
     uint32_t bytes_cap;         /* in: its size in bytes */
     uint32_t handles_cap;       /* in: its size in handles */
+    struct mica_handle_info *handle_infos;  /* in: NULL, or room for
+                                   handles_cap entries, where each handle
+                                   received is described (out) */
     /* out */
     uint32_t actual_bytes;      /* received (or needed) */
     uint32_t actual_handles;

@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include "ipc.h"
+
 #define MICA_SYSCALL_BASE 0x1000
 
 /*          name                   number */
@@ -22,6 +24,7 @@
     X(handle_duplicate,            0x1002)     \
     X(handle_replace,              0x1003)     \
     X(handle_transfer,             0x1006)     \
+    X(handle_info,                 0x100b)     \
     X(object_wait_one,             0x1004)     \
     X(object_signal,               0x1005)     \
     X(object_wait_many,            0x1007)     \
@@ -66,6 +69,7 @@
     X(nanosleep,                   0x1051)     \
     X(system_info,                 0x1060)     \
     X(debug_fail_inject,           0x1061)     \
+    X(platform_info,               0x1062)     \
     X(channel_create,              0x1070)     \
     X(channel_write,               0x1071)     \
     X(channel_read,                0x1072)     \
@@ -127,6 +131,8 @@ struct mica_wait_item {
 
 /* thread_create flags */
 #define MICA_THREAD_OWN_HANDLES (1u << 0)   /* a handle table of its own */
+
+/* handle_info results: struct mica_handle_info (mica/ipc.h) */
 
 /* process_info results */
 struct mica_process_info {

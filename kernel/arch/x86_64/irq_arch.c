@@ -15,6 +15,7 @@
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/trap.h"
 #include "irq.h"
+#include "mica/device.h"
 #include "mica/errors.h"
 #include "percpu.h"
 
@@ -62,6 +63,18 @@ int arch_irq_isa(unsigned irq, uint32_t *gsi, bool *level, bool *active_low)
     *active_low = (flags & 3) == 3;
     *level = ((flags >> 2) & 3) == 3;
     return 0;
+}
+
+unsigned arch_pci_ecam(struct mica_ecam_window *out, unsigned max)
+{
+    unsigned n = acpi.nmcfg < max ? acpi.nmcfg : max;
+    for (unsigned i = 0; i < n; i++)
+        out[i] = (struct mica_ecam_window){
+            .base = acpi.mcfg[i].base, .segment = acpi.mcfg[i].segment,
+            .bus_start = acpi.mcfg[i].bus_start,
+            .bus_end = acpi.mcfg[i].bus_end,
+        };
+    return n;
 }
 
 int arch_irq_msi_route(uint32_t num, uint64_t *address, uint32_t *data)

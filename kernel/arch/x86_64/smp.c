@@ -78,7 +78,7 @@ noreturn void ap_main(struct percpu *c)
     syscall_init_cpu();
     sched_init_cpu();                   /* this context becomes idle/N */
     timer_start_cpu();
-    __atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+    cpu_set_online(c);
     for (;;) {
         arch_irq_disable();
         sched_preempt_check(false);
@@ -146,7 +146,7 @@ unsigned smp_boot(const struct acpi_info *ai)
 {
     trap_set_handler(VEC_IPI_CALL, call_ipi);
     bsp_cpu.hw_id = lapic_id();
-    bsp_cpu.online = true;
+    cpu_set_online(&bsp_cpu);
     if (kernel_root >> 32 || paging_identity_low())
         panic("smp: cannot prepare the trampoline");
     prepare_trampoline();

@@ -2,38 +2,26 @@
  * blk.c - the block protocol's rules and virtio-blk chains (blk.h).
  *
  * The order of the checks is the order of the error table in
- * docs/drivers.md: the message's shape, the operation, the count, the
- * range, the device's write protection.  Whether the grant is the right
- * kind, long enough and lent with the right access is the kernel's to
- * say, at the first copy (serve.c makes that copy before the device
- * sees the request).
+ * docs/drivers.md.  The message's shape, the method and whether the
+ * handle is a grant with the right access are the decoder's to say
+ * (idl/block.idl); then come the count, the range, the device's write
+ * protection; whether the grant is long enough, alive and over memory
+ * that is there is the kernel's to say, at the first copy (serve.c
+ * makes that copy before the device sees the request).
  */
 #include "mica/errors.h"
 
 #include "blk.h"
 #include "virtio.h"
 
-static bool wants_grant(uint32_t op)
+int blk_check(const struct blk_dev *d, uint32_t op, uint64_t sector,
+              uint32_t count)
 {
-    return op == BLK_OP_READ || op == BLK_OP_WRITE;
-}
-
-int blk_check(const struct blk_dev *d, const struct blk_request *q,
-              uint32_t nbytes, uint32_t nhandles)
-{
-    if (nbytes != sizeof(*q))
+    if (count == 0 || count > d->max_sectors)
         return ERR_INVALID_ARGS;
-    if (q->op < BLK_OP_INFO || q->op > BLK_OP_FLUSH)
-        return ERR_NOT_SUPPORTED;
-    if (nhandles != (wants_grant(q->op) ? 1u : 0u))
-        return ERR_INVALID_ARGS;
-    if (!wants_grant(q->op))
-        return OK;
-    if (q->count == 0 || q->count > d->max_sectors)
-        return ERR_INVALID_ARGS;
-    if (q->sector >= d->sectors || q->count > d->sectors - q->sector)
+    if (sector >= d->sectors || count > d->sectors - sector)
         return ERR_OUT_OF_RANGE;
-    if (q->op == BLK_OP_WRITE && d->read_only)
+    if (op == BLK_OP_WRITE && d->read_only)
         return ERR_ACCESS_DENIED;
     return OK;
 }

@@ -9,8 +9,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "blk_proto.h"
 #include "virtq.h"
+
+#define BLK_SECTOR_SIZE 512u    /* block.idl's SECTOR_SIZE */
+
+/* What a request asks of the device. */
+#define BLK_OP_READ  1
+#define BLK_OP_WRITE 2
+#define BLK_OP_FLUSH 3
 
 /* What the checks need to know of the device. */
 struct blk_dev {
@@ -20,11 +26,11 @@ struct blk_dev {
     bool flush;                 /* it has a write cache to flush */
 };
 
-/* The error of a request of `nbytes` bytes and `nhandles` handles
- * (docs/drivers.md has the table), checked before anything is done:
- * OK, or the error to answer.  `q` is read only when nbytes is right. */
-int blk_check(const struct blk_dev *d, const struct blk_request *q,
-              uint32_t nbytes, uint32_t nhandles);
+/* The error of a READ or WRITE of `count` sectors from `sector`, the
+ * checks of docs/drivers.md after the decoder's (idl/block.idl): OK, or
+ * the error to answer. */
+int blk_check(const struct blk_dev *d, uint32_t op, uint64_t sector,
+              uint32_t count);
 
 /* A grant_read / grant_write error as the client is told it: a grant
  * too short is ERR_BUFFER_TOO_SMALL; the others are as the kernel said

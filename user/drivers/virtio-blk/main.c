@@ -15,13 +15,8 @@
  */
 #include <stdio.h>
 
-#include "blk_iface.h"
 #include "caps.h"
-#include "iface_emit.h"
 #include "serve.h"
-
-/* What the driver serves: the block protocol, every method. */
-MICA_IFACE_NOTE(blk_serves, MICA_NOTE_SERVES, BLK_METHODS);
 
 static struct disk disk;
 

@@ -1,5 +1,5 @@
 /*
- * serve.c - the block protocol loop (blk_proto.h, serve.h).
+ * serve.c - the block protocol loop (idl/block.idl, serve.h).
  *
  * One thread, one port.  On it: the startup channel (key 0), where init
  * sends each new connection (the token `blk` and the driver's end of a
@@ -10,8 +10,11 @@
  * (CLOSED_KEY + slot); the device's interrupt (IRQ_KEY).  The driver
  * tells init when its first client comes and its last goes.
  *
- * A READ, WRITE or FLUSH takes a slot of the device (disk.h) and stays
- * pending, its call unanswered, until the device gives it back: the
+ * Each call goes through block_dispatch, generated from idl/block.idl,
+ * which decodes and checks it (its shape, the grant's type and rights)
+ * and calls the handler of its method.  A read, write or flush takes a
+ * slot of the device (disk.h) and its handler answers IDL_DEFER: the
+ * call stays pending, unanswered, until the device gives it back: the
  * interrupt's packet leads to every finished request being answered.
  * While every slot is taken the loop waits for packets only, so new
  * requests stay queued in the kernel rather than here.  The grant of a
@@ -22,8 +25,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "block.h"
 #include "caps.h"
+#include "idl.h"
 #include "serve.h"
+
+_Static_assert(BLK_SECTOR_SIZE == BLOCK_SECTOR_SIZE, "the protocol's sector");
 
 #define MAX_CLIENTS 64
 #define CLOSED_KEY  (1ull << 32)
@@ -34,8 +41,14 @@
 struct pending {
     bool busy;
     uint32_t op, count;
-    uint64_t txid;
+    uint64_t txid;              /* the kernel's: where the reply goes */
+    struct idl_txn t;           /* the protocol's: what the reply repeats */
     mica_handle_t grant;
+};
+
+/* The call being dispatched, for a handler that keeps it. */
+struct call {
+    uint64_t txid;
 };
 
 static mica_handle_t port;
@@ -51,30 +64,18 @@ static void close_all(const mica_handle_t *h, uint32_t n)
         mica_handle_close(h[i]);
 }
 
-static void reply(uint64_t txid, const struct blk_reply *r)
+static void send(uint64_t txid, const struct idl_out *o)
 {
-    struct mica_msg m = { r, NULL, sizeof(*r), 0 };
+    struct mica_msg m = { o->bytes, o->handles, o->len, o->nhandles };
     mica_reply_receive(port, txid, &m, NULL, 0);    /* the caller may be gone */
 }
 
-static void reply_status(uint64_t txid, int status)
+static void reply_status(uint64_t txid, const struct idl_txn *t, int status)
 {
-    struct blk_reply r = { .status = status };
-    reply(txid, &r);
-}
-
-static void reply_info(uint64_t txid)
-{
-    const struct blk_dev *i = &disk->info;
-    struct blk_reply r = {
-        .status = OK,
-        .flags = (i->read_only ? BLK_INFO_READ_ONLY : 0) |
-                 (i->flush ? BLK_INFO_FLUSH : 0),
-        .sectors = i->sectors,
-        .sector_size = BLK_SECTOR_SIZE,
-        .max_sectors = i->max_sectors,
-    };
-    reply(txid, &r);
+    uint64_t buf[IDL_HEADER_SIZE / 8];
+    struct idl_out o = { .bytes = buf, .cap = sizeof(buf) };
+    idl_reply(t, status, NULL, &o);
+    send(txid, &o);
 }
 
 static unsigned free_slot(void)
@@ -87,55 +88,102 @@ static unsigned free_slot(void)
 
 /* The grant's first copy: the data of a write into the slot, or, for a
  * read, a copy of nothing at the grant's end (its access and length). */
-static int take_grant(const struct blk_request *q, mica_handle_t g,
+static int take_grant(uint32_t op, uint32_t count, mica_handle_t g,
                       unsigned slot)
 {
-    uint64_t bytes = (uint64_t)q->count * BLK_SECTOR_SIZE;
-    int err = q->op == BLK_OP_WRITE
+    uint64_t bytes = (uint64_t)count * BLK_SECTOR_SIZE;
+    int err = op == BLK_OP_WRITE
                   ? mica_grant_read(g, 0, disk_buf(disk, slot), bytes)
                   : mica_grant_write(g, bytes, disk_buf(disk, slot), 0);
     return blk_grant_error(err);
 }
 
-/* A READ, WRITE or FLUSH that passed blk_check: to the device. */
-static void start(const struct blk_request *q, uint64_t txid,
-                  mica_handle_t g)
+/* A request that passed its checks: to the device, in a free slot (the
+ * loop receives only while there is one). */
+static int start(const struct call *c, const struct idl_txn *t, uint32_t op,
+                 uint64_t sector, uint32_t count, mica_handle_t g)
 {
     unsigned s = free_slot();
-    int err = g ? take_grant(q, g, s) : OK;
+    int err = g ? take_grant(op, count, g, s) : OK;
     if (!err)
-        err = disk_submit(disk, s, q->op, q->sector, q->count);
-    if (err) {
-        if (g)
-            mica_handle_close(g);
-        reply_status(txid, err);
-        return;
-    }
-    slots[s] = (struct pending){ true, q->op, q->count, txid, g };
+        err = disk_submit(disk, s, op, sector, count);
+    if (err)
+        return err;
+    slots[s] = (struct pending){ true, op, count, c->txid, *t, g };
     nbusy++;
+    return OK;
 }
 
+/* --- the handlers (struct block_server) -------------------------------- */
+
+static int do_info(void *ctx, const struct idl_txn *t,
+                   struct block_info_resp *r)
+{
+    const struct blk_dev *i = &disk->info;
+    (void)ctx;
+    (void)t;
+    r->info = (struct block_info){ i->sectors, BLK_SECTOR_SIZE,
+                                   i->max_sectors, i->read_only, i->flush };
+    return OK;
+}
+
+/* A read or a write: answered when the device is done with it. */
+static int transfer(const struct call *c, const struct idl_txn *t,
+                    uint32_t op, uint64_t sector, uint32_t count,
+                    mica_handle_t g)
+{
+    int err = blk_check(&disk->info, op, sector, count);
+    if (!err)
+        err = start(c, t, op, sector, count, g);
+    if (err) {
+        mica_handle_close(g);
+        return err;
+    }
+    return IDL_DEFER;
+}
+
+static int do_read(void *ctx, const struct idl_txn *t,
+                   const struct block_read_req *q)
+{
+    return transfer(ctx, t, BLK_OP_READ, q->sector, q->count, q->data);
+}
+
+static int do_write(void *ctx, const struct idl_txn *t,
+                    const struct block_write_req *q)
+{
+    return transfer(ctx, t, BLK_OP_WRITE, q->sector, q->count, q->data);
+}
+
+static int do_flush(void *ctx, const struct idl_txn *t)
+{
+    if (!disk->info.flush)
+        return OK;                      /* no cache: written is stable */
+    int err = start(ctx, t, BLK_OP_FLUSH, 0, 0, 0);
+    return err ? err : IDL_DEFER;
+}
+
+static const struct block_server server = {
+    .info = do_info, .read = do_read, .write = do_write, .flush = do_flush,
+};
+
+/* A message from a client: a call to dispatch, answered now or (a
+ * deferred one) from finish(). */
 static void request(const struct mica_msg_buf *in)
 {
-    struct blk_request q = { 0 };
+    uint64_t buf[16];
+    struct idl_out o = { .bytes = buf, .cap = sizeof(buf) };
+    struct idl_in q = { in->bytes, in->actual_bytes, in->actual_handles,
+                        in->handles, in->handle_infos };
+    struct call c = { in->txid };
     if (!in->txid) {                    /* not a call: nobody to answer */
         close_all(in->handles, in->actual_handles);
         return;
     }
-    if (in->actual_bytes == sizeof(q))
-        memcpy(&q, in->bytes, sizeof(q));
-    int err = blk_check(&disk->info, &q, in->actual_bytes,
-                        in->actual_handles);
-    if (err) {
+    int r = block_dispatch(&server, &c, &q, &o);
+    if (r == IDL_REFUSED)
         close_all(in->handles, in->actual_handles);
-        reply_status(in->txid, err);
-    } else if (q.op == BLK_OP_INFO) {
-        reply_info(in->txid);
-    } else if (q.op == BLK_OP_FLUSH && !disk->info.flush) {
-        reply_status(in->txid, OK);     /* no cache: written is stable */
-    } else {
-        start(&q, in->txid, in->actual_handles ? in->handles[0] : 0);
-    }
+    if (r != IDL_DEFER)
+        send(in->txid, &o);
 }
 
 /* Answer one finished request. */
@@ -148,7 +196,7 @@ static void finish(unsigned s, int status)
             (uint64_t)p->count * BLK_SECTOR_SIZE));
     if (p->grant)
         mica_handle_close(p->grant);
-    reply_status(p->txid, status);
+    reply_status(p->txid, &p->t, status);
     p->busy = false;
     nbusy--;
 }
@@ -245,8 +293,9 @@ static void dispatch(struct mica_msg_buf *in)
 
 int serve(struct disk *d)
 {
-    static char bytes[MICA_MSG_MAX_BYTES];          /* any message fits */
+    static uint64_t bytes[MICA_MSG_MAX_BYTES / 8];  /* any message fits */
     static mica_handle_t hs[MICA_MSG_MAX_HANDLES];
+    static struct mica_handle_info infos[MICA_MSG_MAX_HANDLES];
     disk = d;
     int err = mica_port_create(0, &port);
     if (!err)
@@ -260,7 +309,7 @@ int serve(struct disk *d)
     while (!err) {
         struct mica_msg_buf in = {
             .bytes = bytes, .bytes_cap = sizeof(bytes), .handles = hs,
-            .handles_cap = MICA_MSG_MAX_HANDLES,
+            .handles_cap = MICA_MSG_MAX_HANDLES, .handle_infos = infos,
         };
         if (nbusy == disk->nslots) {    /* requests wait in the kernel */
             in.kind = MICA_RECV_PACKET;

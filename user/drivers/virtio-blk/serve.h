@@ -1,6 +1,6 @@
 /*
  * serve.h - the virtio-blk driver serving the block protocol
- * (blk_proto.h) to the connections init sends it.
+ * (idl/block.idl) to the connections init sends it.
  */
 #ifndef MICA_SERVE_H
 #define MICA_SERVE_H

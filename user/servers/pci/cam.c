@@ -6,8 +6,7 @@
  * access's width.  The two steps are not atomic: the pci server is the
  * only process holding these ports and has one thread, so nothing comes
  * between them.  It reaches the first 256 bytes of each function
- * (PCI Express extended configuration space needs ECAM, see
- * docs/drivers.md).
+ * (PCI Express's extended configuration space needs ECAM: ecam.c).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -64,4 +63,4 @@ static void cam_write(void *ctx, struct pci_addr a, unsigned off,
         outl(port, v);
 }
 
-const struct pci_config pci_cam = { cam_read, cam_write, NULL };
+const struct pci_config pci_cam = { cam_read, cam_write, NULL, 256 };

@@ -4,8 +4,9 @@
  * Everything in the pci server that reads or writes configuration space
  * does it through a struct pci_config, so enumeration, BAR sizing and
  * MSI programming build and run on the host against a fake
- * (tests/host/test_pci.c); cam.c is the real one (configuration
- * mechanism #1, ports 0xCF8/0xCFC).
+ * (tests/host/test_pci.c); cam.c (configuration mechanism #1, ports
+ * 0xCF8/0xCFC) and ecam.c (memory-mapped, PCI Express) are the real
+ * ones.
  */
 #ifndef MICA_PCI_CONFIG_H
 #define MICA_PCI_CONFIG_H
@@ -18,13 +19,15 @@ struct pci_addr {
 };
 
 /* Accesses of `width` 1, 2 or 4 bytes at an offset aligned to it, below
- * 256.  A function that is absent reads as all ones. */
+ * `size`: 256 (mechanism #1), or 4096 (ECAM: PCI Express's extended
+ * space too).  A function that is absent reads as all ones. */
 struct pci_config {
     uint32_t (*read)(void *ctx, struct pci_addr a, unsigned off,
                      unsigned width);
     void (*write)(void *ctx, struct pci_addr a, unsigned off, unsigned width,
                   uint32_t value);
     void *ctx;
+    unsigned size;
 };
 
 static inline uint32_t cfg_read(const struct pci_config *c, struct pci_addr a,

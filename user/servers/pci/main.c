@@ -1,28 +1,31 @@
 /*
  * main.c - the pci server.
  *
- * Started by init with the configuration ports (`ioport=0xcf8+8`), the
- * log, and resources covering what it may hand out: memory and I/O BARs
- * and interrupt lines (docs/drivers.md).  It enumerates every function
- * through configuration mechanism #1, prints an lspci-like listing to
- * the log, says it is ready, and then serves its connections
- * (serve.c): each names the functions it may reach, and a driver gets
- * its function's BARs and interrupt and nothing else.
- *
- * ECAM (PCI Express's memory-mapped configuration space, located by
- * ACPI's MCFG table) is not used: the kernel reads the MCFG but nothing
- * hands its contents to user space yet, so only the first 256 bytes of
- * each function are reachable.
+ * Started by init with the log, resources covering what it may hand out
+ * (memory and I/O BARs, interrupt lines: docs/drivers.md), and a way to
+ * configuration space: an mmio resource covering the ECAM window the
+ * firmware names (platform_info), or the ports of configuration
+ * mechanism #1 (`ioport=0xcf8+8`), or both -- ECAM is used when it can
+ * be, as it reaches PCI Express's extended space too.  It enumerates
+ * every function, prints an lspci-like listing to the log, says it is
+ * ready, and then serves its connections (serve.c): each names the
+ * functions it may reach, and a driver gets its function's BARs and
+ * interrupt and nothing else.
  */
 #include <stdio.h>
 
 #include "cam.h"
 #include "caps.h"
+#include "ecam.h"
 #include "enum.h"
 #include "list.h"
 #include "serve.h"
 
 static struct pci_func funcs[PCI_MAX_FUNCS];
+
+static struct ecam ecam;
+static mica_handle_t ecam_vmo;
+static uint64_t ecam_first;     /* where bus_start's space is in ecam_vmo */
 
 /* Enable the ports of CAM: the first ioport capability must be them. */
 static int open_config_ports(void)
@@ -40,6 +43,70 @@ static int open_config_ports(void)
     return err;
 }
 
+static volatile uint8_t *map_ecam_bus(struct ecam *e, unsigned bus)
+{
+    uint64_t addr = 0;
+    if (mica_vm_map(mica_process_self(), ecam_vmo,
+                    (uint64_t)(bus - e->bus_start) * ECAM_BUS_BYTES,
+                    ECAM_BUS_BYTES, MICA_VM_READ | MICA_VM_WRITE, &addr))
+        return NULL;
+    return (volatile uint8_t *)addr;
+}
+
+/* Segment 0's ECAM window as an uncached vmo, made from the first mmio
+ * resource that covers it: OK, ERR_NOT_FOUND (no window, or no
+ * resource covers it) or the kernel's error. */
+static int open_ecam(struct mica_ecam_window *out)
+{
+    struct mica_platform_info pi;
+    int err = mica_platform_info(&pi);
+    if (err)
+        return err;
+    unsigned i = 0;
+    while (i < pi.necam && pi.ecam[i].segment != 0)
+        i++;
+    if (i == pi.necam || pi.ecam[i].bus_start > pi.ecam[i].bus_end)
+        return ERR_NOT_FOUND;
+    *out = pi.ecam[i];
+    uint64_t first = out->base + (uint64_t)out->bus_start * ECAM_BUS_BYTES;
+    uint64_t size = (uint64_t)(out->bus_end - out->bus_start + 1) *
+                    ECAM_BUS_BYTES;
+    struct manifest_cap c;
+    err = ERR_NOT_FOUND;
+    for (unsigned k = 0; mica_cap_decode("resource", k, &c) == 0; k++)
+        if (c.res_kind == MICA_RESOURCE_MMIO && c.base <= first &&
+            first + size <= c.base + c.size &&
+            (err = mica_vmo_create_physical(mica_cap("resource", k), first,
+                                            size, MICA_CACHE_UNCACHED,
+                                            &ecam_vmo)) == OK)
+            break;
+    ecam_first = first;
+    return err;
+}
+
+/* The configuration space: ECAM if the firmware has a window and the
+ * line covers it, else mechanism #1; NULL when neither works. */
+static const struct pci_config *open_config(struct pci_config *ecam_cfg)
+{
+    struct mica_ecam_window w;
+    int err = open_ecam(&w);
+    if (!err) {
+        ecam.bus_start = w.bus_start;
+        ecam.bus_end = w.bus_end;
+        ecam.map_bus = map_ecam_bus;
+        ecam_config(&ecam, ecam_cfg);
+        printf("pci: configuration space through ECAM at %#llx "
+               "(buses %u-%u)\n", (unsigned long long)ecam_first,
+               w.bus_start, w.bus_end);
+        return ecam_cfg;
+    }
+    printf("pci: no ECAM (%s): configuration mechanism #1, 256 bytes "
+           "a function\n", err == ERR_NOT_FOUND
+                               ? "no window, or no resource covers it"
+                               : mica_status_str(err));
+    return open_config_ports() ? NULL : &pci_cam;
+}
+
 static void list(const struct pci_func *f, unsigned n, unsigned missed)
 {
     char line[160];
@@ -47,8 +114,8 @@ static void list(const struct pci_func *f, unsigned n, unsigned missed)
     for (unsigned i = 0; i < n; i++) {
         pci_describe(&f[i].info, line, sizeof(line));
         printf("pci: %s\n", line);
-        for (unsigned b = 0; b < 6; b++)
-            if (pci_describe_bar(&f[i].info, b, line, sizeof(line)) > 0)
+        for (unsigned b = 0; b < PCI_BARS; b++)
+            if (pci_describe_bar(f[i].bar, b, line, sizeof(line)) > 0)
                 printf("pci: %s\n", line);
     }
     if (missed)
@@ -64,12 +131,14 @@ int main(void)
         printf("pci: no capabilities: %s\n", mica_status_str(err));
         return 1;
     }
-    if (open_config_ports())
+    static struct pci_config ecam_cfg;
+    const struct pci_config *cfg = open_config(&ecam_cfg);
+    if (!cfg)
         return 1;
     unsigned missed;
-    unsigned n = pci_enumerate(&pci_cam, funcs, PCI_MAX_FUNCS, &missed);
+    unsigned n = pci_enumerate(cfg, funcs, PCI_MAX_FUNCS, &missed);
     list(funcs, n, missed);
-    err = pci_serve(&pci_cam, funcs, n);
+    err = pci_serve(cfg, funcs, n);
     printf("pci: stopped: %s\n", mica_status_str(err));
     return 1;
 }

@@ -14,11 +14,11 @@
 
 #include "policy.h"
 
-int pci_check_access(unsigned off, unsigned width)
+int pci_check_access(unsigned off, unsigned width, unsigned size)
 {
     if ((width != 1 && width != 2 && width != 4) || off % width)
         return ERR_INVALID_ARGS;
-    if (off >= 256 || off + width > 256)
+    if (off >= size || off + width > size)
         return ERR_OUT_OF_RANGE;
     return OK;
 }
@@ -33,7 +33,7 @@ int pci_check_write(const struct pci_func *f, unsigned off, unsigned width)
 {
     if (off == PCI_COMMAND && width == 2)
         return OK;
-    if (off < 0x40)
+    if (off < 0x40 || off >= 256)       /* extended space: read only */
         return ERR_ACCESS_DENIED;
     if (overlaps(off, width, f->info.msi_cap, f->msi_len) ||
         overlaps(off, width, f->info.msix_cap, 12))

@@ -18,8 +18,8 @@
 
 #include "capprobe.h"
 #include "caps.h"
+#include "pci.h"
 #include "svc_client.h"
-#include "pci_client.h"
 
 #define SEC 1000000000ull
 #define HPET_BASE 0xfed00000ull     /* some device page, for the checks */
@@ -189,7 +189,7 @@ static void check_cap(unsigned i, struct probe_report *rep)
         check_resource(h, &c, r);
         break;
     case CAP_PCI:
-        if ((r->kind_ok = pci_info(h, 0, &pi)) == OK)
+        if ((r->kind_ok = pci_info(h, 0, &pi, NULL, 0, NULL)) == OK)
             r->value = (uint64_t)pi.vendor << 16 | pi.device;
         break;
     case CAP_SVC:       /* the name service answers: no such name */
