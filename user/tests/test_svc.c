@@ -10,7 +10,10 @@
  * echo servers of version 2 of the echo protocol (echo-hb with a
  * heartbeat, echo-bo restarted on failure, echo-od on demand), an older
  * client that init starts (echo-sub) and a client of version 1 that it
- * refuses (echo-old).
+ * refuses (echo-old).  The echo protocol's versions are
+ * tests/idl/echo/vN/echo.idl: the suite calls the servers with version
+ * 2's stubs (echo.h) and declares calls of versions 1 and 3 with the ids
+ * of echo_ids.h (tools/idlc/idlc.mk).
  *
  * Every wait is for progress, bounded by 60 s to turn a hang into a
  * failure; the tests that measure time (back-off, heartbeats, the idle
@@ -27,7 +30,8 @@
 #include "caps.h"
 #include "init_proto.h"
 #include "mica.h"
-#include "progs/echo_proto.h"
+#include "echo.h"
+#include "echo_ids.h"
 #include "svc_client.h"
 #include "utest.h"
 
@@ -109,25 +113,27 @@ static bool wait_state(const char *name, uint32_t state,
 /* --- echo -------------------------------------------------------------------- */
 
 static const struct mica_iface_entry echo_v2[] = {
-    { ECHO_ID_REVERSE, "echo.Reverse" },        /* in any order */
-    { ECHO_ID_ECHO, "echo.Echo" },
-    { ECHO_ID_HANG, "echo.Hang" },
+    { ECHO_V2_REVERSE_ID, "echo.reverse" },     /* in any order */
+    { ECHO_V2_ECHO_ID, "echo.echo" },
+    { ECHO_V2_HANG_ID, "echo.hang" },
 };
 
-/* One ECHO (or REVERSE) call of "hello" through ch: OK when it came back
- * right. */
-static int echo(mica_handle_t ch, uint32_t op)
+_Static_assert(ECHO_ECHO_ID == ECHO_V2_ECHO_ID &&
+                   ECHO_REVERSE_ID == ECHO_V2_REVERSE_ID &&
+                   ECHO_HANG_ID == ECHO_V2_HANG_ID,
+               "echo.h is version 2");
+
+/* One echo.echo (reverse: echo.reverse) call of "hello" through ch: OK
+ * when it came back right. */
+static int echo(mica_handle_t ch, bool reverse)
 {
-    char q[9] = { 0, 0, 0, 0, 'h', 'e', 'l', 'l', 'o' }, r[16];
-    memcpy(q, &op, 4);
-    struct mica_msg m = { q, NULL, sizeof(q), 0 };
-    struct mica_msg_buf rb = { .bytes = r, .bytes_cap = sizeof(r) };
-    int err = mica_channel_call(ch, &m, &rb, now_ns() + BOUND);
+    char r[ECHO_MAX];
+    uint32_t n = 0;
+    int err = reverse ? echo_reverse(ch, "hello", 5, r, sizeof(r), &n)
+                      : echo_echo(ch, "hello", 5, r, sizeof(r), &n);
     if (err)
         return err;
-    const char *want = op == ECHO_OP_REVERSE ? "olleh" : "hello";
-    return rb.actual_bytes == sizeof(q) && memcmp(r, q, 4) == 0 &&
-                   memcmp(r + 4, want, 5) == 0
+    return n == 5 && memcmp(r, reverse ? "olleh" : "hello", 5) == 0
                ? OK
                : ERR_BAD_FORMAT;
 }
@@ -149,10 +155,10 @@ UTEST(svc_connect_older_client_to_newer_server)
     UEXPECT(svc_connect(svc(), "echo-bo", &echo_v2[1], 1, &ch, missing,
                         sizeof(missing)) == OK);
     UEXPECT(missing[0] == 0);
-    UEXPECT(echo(ch, ECHO_OP_ECHO) == OK);
+    UEXPECT(echo(ch, false) == OK);
     mica_handle_close(ch);
     UEXPECT(connect_echo("echo-bo", &ch) == OK);
-    UEXPECT(echo(ch, ECHO_OP_REVERSE) == OK);
+    UEXPECT(echo(ch, true) == OK);
     mica_handle_close(ch);
     UEXPECT(svc_connect(svc(), "echo-bo", NULL, 0, &ch, NULL, 0) == OK);
     mica_handle_close(ch);
@@ -163,10 +169,10 @@ UTEST(svc_connect_older_client_to_newer_server)
 UTEST(svc_connect_refuses_unserved_methods)
 {
     static const struct mica_iface_entry v1[] = {
-        { ECHO_ID_ECHO_V1, "echo.Echo" },
+        { ECHO_V1_ECHO_ID, "echo.echo" },
     };
     static const struct mica_iface_entry v3[] = {
-        { ECHO_ID_ECHO, "echo.Echo" }, { ECHO_ID_SHOUT, "echo.Shout" },
+        { ECHO_V3_ECHO_ID, "echo.echo" }, { ECHO_V3_SHOUT_ID, "echo.shout" },
     };
     static const struct mica_iface_entry old_blk[] = {
         { 0x2c4dae1f506b7282ull, "block.read" },  /* an older read */
@@ -177,11 +183,11 @@ UTEST(svc_connect_refuses_unserved_methods)
     UASSERT(svc() != 0);
     UEXPECT(svc_connect(svc(), "echo-bo", v1, 1, &ch, missing,
                         sizeof(missing)) == ERR_NOT_SUPPORTED);
-    UEXPECT(strcmp(missing, "echo.Echo") == 0);
+    UEXPECT(strcmp(missing, "echo.echo") == 0);
     UEXPECT(ch == 0);
     UEXPECT(svc_connect(svc(), "echo-bo", v3, 2, &ch, missing,
                         sizeof(missing)) == ERR_NOT_SUPPORTED);
-    UEXPECT(strcmp(missing, "echo.Shout") == 0);
+    UEXPECT(strcmp(missing, "echo.shout") == 0);
     UEXPECT(svc_connect(svc(), "disk", old_blk, 2, &ch, missing,
                         sizeof(missing)) == ERR_NOT_SUPPORTED);
     UEXPECT(strcmp(missing, "block.read") == 0);
@@ -211,8 +217,8 @@ struct req1 {
 static struct req1 req(uint32_t op, const char *name, uint32_t count)
 {
     struct req1 r = { .q = { .op = op, .count = count },
-                      .e = { { ECHO_ID_ECHO, "echo.Echo" },
-                             { ECHO_ID_HANG, "echo.Hang" } } };
+                      .e = { { ECHO_V2_ECHO_ID, "echo.echo" },
+                             { ECHO_V2_HANG_ID, "echo.hang" } } };
     strncpy(r.q.name, name, sizeof(r.q.name) - 1);
     return r;
 }
@@ -381,7 +387,7 @@ UTEST(init_status_and_errors)
     UEXPECT(r.state == INIT_STATE_RUNNING && r.pid != 0);
     UEXPECT(status("echo-old", &r) == OK);
     UEXPECT(r.state == INIT_STATE_REFUSED && r.pid == 0);
-    UEXPECT(strcmp(r.detail, "echo.Echo") == 0);
+    UEXPECT(strcmp(r.detail, "echo.echo") == 0);
     UEXPECT(status("echo-sub", &r) == OK);      /* the older client runs */
     UEXPECT(r.state == INIT_STATE_RUNNING);
     UEXPECT(status("nosuch", &r) == ERR_NOT_FOUND);
@@ -436,7 +442,7 @@ UTEST(svc_on_demand_starts_on_connect)
     UEXPECT(r.state == INIT_STATE_STOPPED || r.state == INIT_STATE_RUNNING ||
             r.state == INIT_STATE_STARTING);
     UASSERT(connect_echo("echo-od", &ch) == OK);
-    UEXPECT(echo(ch, ECHO_OP_ECHO) == OK);      /* waits for the start */
+    UEXPECT(echo(ch, false) == OK);      /* waits for the start */
     UEXPECT(status("echo-od", &r) == OK && r.state == INIT_STATE_RUNNING);
     mica_handle_close(ch);
 }
@@ -561,9 +567,13 @@ UTEST(timed_heartbeat_restarts_hung)
     UEXPECT(status("echo-hb", &r1) == OK);
     UEXPECT(r1.restarts == r.restarts && r1.missed == r.missed);
     UASSERT(connect_echo("echo-hb", &ch) == OK);
-    UEXPECT(echo(ch, ECHO_OP_ECHO) == OK);
-    uint32_t op = ECHO_OP_HANG;
-    struct mica_msg m = { &op, NULL, 4, 0 };
+    UEXPECT(echo(ch, false) == OK);
+    /* echo.hang by hand: its stub would wait for ever */
+    uint64_t q[IDL_HEADER_SIZE / 8];
+    struct idl_out o = { .bytes = q, .cap = sizeof(q) };
+    struct idl_header h = { IDL_MAGIC, 0, 1, ECHO_HANG_ID, OK, 0 };
+    UASSERT(idl_encode(&echo_hang_method.request, &h, NULL, &o) == OK);
+    struct mica_msg m = { o.bytes, NULL, o.len, 0 };
     struct mica_msg_buf rb = { 0 };
     uint64_t hung_at = now_ns();
     UEXPECT(mica_channel_call(ch, &m, &rb, hung_at + 50 * MS) ==
@@ -578,7 +588,7 @@ UTEST(timed_heartbeat_restarts_hung)
     UEXPECT(mica_object_wait_one(ch, SIGNAL_PEER_CLOSED, 1, NULL) == OK);
     mica_handle_close(ch);
     UEXPECT(connect_echo("echo-hb", &ch) == OK);        /* the new one */
-    UEXPECT(echo(ch, ECHO_OP_ECHO) == OK);
+    UEXPECT(echo(ch, false) == OK);
     mica_handle_close(ch);
 }
 
@@ -616,7 +626,7 @@ UTEST(timed_on_demand_stops_when_idle)
         mica_system_info(&i);
         uint64_t before = i.free_pages;
         UASSERT(connect_echo("echo-od", &ch) == OK);
-        UEXPECT(echo(ch, ECHO_OP_ECHO) == OK);
+        UEXPECT(echo(ch, false) == OK);
         UEXPECT(status("echo-od", &r) == OK && r.state == INIT_STATE_RUNNING);
         mica_system_info(&i);
         printf("    # free pages %llu before, %llu while it runs\n",
