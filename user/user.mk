@@ -71,7 +71,8 @@ $(INIT_ELF): $(INIT_SRCS) $(ULIB_SRCS) $(ULOADER_SRCS) $(USTART_SRCS) \
 # links, so its note lists that version's ids of what it serves or
 # calls.  echobad links version 2 but uses only its ids: its note is
 # written by hand, malformed on purpose.  test_svc calls the server with
-# version 2's stubs and also includes echo_ids.h, every version's ids.
+# version 2's tables (its calls have deadlines, which stubs lack) and
+# also includes echo_ids.h, every version's ids.
 ECHO_VERSION_echosrv  := v2
 ECHO_VERSION_echosub  := v2
 ECHO_VERSION_echobad  := v2

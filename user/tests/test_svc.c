@@ -12,8 +12,9 @@
  * client that init starts (echo-sub) and a client of version 1 that it
  * refuses (echo-old).  The echo protocol's versions are
  * tests/idl/echo/vN/echo.idl: the suite calls the servers with version
- * 2's stubs (echo.h) and declares calls of versions 1 and 3 with the ids
- * of echo_ids.h (tools/idlc/idlc.mk).
+ * 2's tables (echo.h; its own bounded call_until, not the stubs, which
+ * wait for ever) and declares calls of versions 1 and 3 with the ids of
+ * echo_ids.h (tools/idlc/idlc.mk).
  *
  * Every wait is for progress, bounded by 60 s to turn a hang into a
  * failure; the tests that measure time (back-off, heartbeats, the idle
@@ -123,17 +124,56 @@ _Static_assert(ECHO_ECHO_ID == ECHO_V2_ECHO_ID &&
                    ECHO_HANG_ID == ECHO_V2_HANG_ID,
                "echo.h is version 2");
 
+/* Call m on ch with req, its results into resp, as its generated stub
+ * does (idl_call) but bounded by `deadline`: a stub waits for ever, and
+ * every wait of this suite turns a hang into a failure.  Spans point
+ * into rbuf (8-aligned, rcap bytes).  The echo methods move no handles. */
+static int call_until(mica_handle_t ch, const struct idl_method *m,
+                      const void *req, void *resp, uint64_t deadline,
+                      uint64_t *rbuf, uint32_t rcap)
+{
+    static uint64_t txids;
+    uint64_t q[(IDL_HEADER_SIZE + 8 + ECHO_MAX) / 8];
+    struct idl_out o = { .bytes = q, .cap = sizeof(q) };
+    struct idl_header h = { IDL_MAGIC, 0,
+                            __atomic_add_fetch(&txids, 1, __ATOMIC_RELAXED),
+                            m->id, OK, 0 };
+    int err = idl_encode(&m->request, &h, req, &o);
+    if (err)
+        return err;
+    struct mica_msg msg = { o.bytes, NULL, o.len, 0 };
+    struct mica_msg_buf b = { .bytes = rbuf, .bytes_cap = rcap };
+    err = mica_channel_call(ch, &msg, &b, deadline);
+    if (err)
+        return err;
+    return idl_reply_decode(m, h.txid, rbuf, b.actual_bytes, NULL, NULL,
+                            b.actual_handles, resp);
+}
+
 /* One echo.echo (reverse: echo.reverse) call of "hello" through ch: OK
  * when it came back right. */
 static int echo(mica_handle_t ch, bool reverse)
 {
-    char r[ECHO_MAX];
-    uint32_t n = 0;
-    int err = reverse ? echo_reverse(ch, "hello", 5, r, sizeof(r), &n)
-                      : echo_echo(ch, "hello", 5, r, sizeof(r), &n);
+    uint64_t r[(IDL_HEADER_SIZE + 8 + ECHO_MAX) / 8];
+    struct idl_span got = { NULL, 0 };
+    int err;
+    if (reverse) {
+        struct echo_reverse_req q = { { "hello", 5 } };
+        struct echo_reverse_resp p = { { NULL, 0 } };
+        err = call_until(ch, &echo_reverse_method, &q, &p, now_ns() + BOUND,
+                         r, sizeof(r));
+        got = p.reversed;
+    } else {
+        struct echo_echo_req q = { { "hello", 5 } };
+        struct echo_echo_resp p = { { NULL, 0 } };
+        err = call_until(ch, &echo_echo_method, &q, &p, now_ns() + BOUND, r,
+                         sizeof(r));
+        got = p.echoed;
+    }
     if (err)
         return err;
-    return n == 5 && memcmp(r, reverse ? "olleh" : "hello", 5) == 0
+    return got.count == 5 &&
+                   memcmp(got.data, reverse ? "olleh" : "hello", 5) == 0
                ? OK
                : ERR_BAD_FORMAT;
 }
@@ -568,16 +608,10 @@ UTEST(timed_heartbeat_restarts_hung)
     UEXPECT(r1.restarts == r.restarts && r1.missed == r.missed);
     UASSERT(connect_echo("echo-hb", &ch) == OK);
     UEXPECT(echo(ch, false) == OK);
-    /* echo.hang by hand: its stub would wait for ever */
-    uint64_t q[IDL_HEADER_SIZE / 8];
-    struct idl_out o = { .bytes = q, .cap = sizeof(q) };
-    struct idl_header h = { IDL_MAGIC, 0, 1, ECHO_HANG_ID, OK, 0 };
-    UASSERT(idl_encode(&echo_hang_method.request, &h, NULL, &o) == OK);
-    struct mica_msg m = { o.bytes, NULL, o.len, 0 };
-    struct mica_msg_buf rb = { 0 };
+    uint64_t rb[IDL_HEADER_SIZE / 8];
     uint64_t hung_at = now_ns();
-    UEXPECT(mica_channel_call(ch, &m, &rb, hung_at + 50 * MS) ==
-            ERR_TIMED_OUT);
+    UEXPECT(call_until(ch, &echo_hang_method, NULL, NULL, hung_at + 50 * MS,
+                       rb, sizeof(rb)) == ERR_TIMED_OUT);
     UEXPECT(wait_running("echo-hb", r.restarts + 1, &r1));
     UEXPECT(r1.missed == r.missed + 1);
     uint64_t took = r1.ended_at - hung_at;
