@@ -66,6 +66,29 @@ $(INIT_ELF): $(INIT_SRCS) $(ULIB_SRCS) $(ULOADER_SRCS) $(USTART_SRCS) \
 	    $(ULIB_SRCS) $(ULOADER_SRCS) $(USTART_SRCS) $(UMALLOC_OBJS)
 	$(call IDL_NOTE,$@)
 
+# The programs of the echo protocol (tools/idlc/idlc.mk): each is built
+# against one version, whose echo.h it includes and whose echo.c it
+# links, so its note lists that version's ids of what it serves or
+# calls.  echobad links version 2 but uses only its ids: its note is
+# written by hand, malformed on purpose.  test_svc calls the server with
+# version 2's tables (its calls have deadlines, which stubs lack) and
+# also includes echo_ids.h, every version's ids.
+ECHO_VERSION_echosrv  := v2
+ECHO_VERSION_echosub  := v2
+ECHO_VERSION_echobad  := v2
+ECHO_VERSION_echoold  := v1
+ECHO_VERSION_test_svc := v2
+# $(call ECHO_FOR,program): its echo version's include path and C
+ECHO_FOR = $(if $(ECHO_VERSION_$(1)),-I$(IDL_ECHO) \
+           -I$(IDL_ECHO)/$(ECHO_VERSION_$(1)) \
+           $(IDL_ECHO)/$(ECHO_VERSION_$(1))/echo.c)
+$(foreach p,echosrv echosub echobad echoold,$(eval \
+    $(UBUILD)/bin/$(p): $(IDL_ECHO)/$(ECHO_VERSION_$(p))/echo.h \
+                        $(IDL_ECHO)/$(ECHO_VERSION_$(p))/echo.c))
+$(UBUILD)/tests/test_svc: $(IDL_ECHO)/$(ECHO_VERSION_test_svc)/echo.h \
+                          $(IDL_ECHO)/$(ECHO_VERSION_test_svc)/echo.c \
+                          $(ECHO_IDS)
+
 # Test suites: one program per file of user/tests.
 SUITES := $(patsubst user/tests/%.c,$(UBUILD)/tests/%,$(wildcard user/tests/*.c))
 
@@ -75,8 +98,9 @@ $(UBUILD)/tests/%: user/tests/%.c $(UTEST_SRCS) $(ULIB_SRCS) \
                    $(ULOADER_SRCS) $(USTART_SRCS) $(UMALLOC_OBJS) $(UHDRS)
 	@mkdir -p $(@D)
 	@echo "  UCC   $@"
-	$(Q)$(UCC) $(UCFLAGS) $(ULOADER_FLAGS) -o $@ $< $(UTEST_SRCS) \
-	    $(ULIB_SRCS) $(ULOADER_SRCS) $(USTART_SRCS) $(UMALLOC_OBJS)
+	$(Q)$(UCC) $(UCFLAGS) $(ULOADER_FLAGS) $(call ECHO_FOR,$*) -o $@ $< \
+	    $(UTEST_SRCS) $(ULIB_SRCS) $(ULOADER_SRCS) $(USTART_SRCS) \
+	    $(UMALLOC_OBJS)
 	$(call IDL_NOTE,$@)
 
 # Servers, drivers and programs: one per folder, from all its sources.
@@ -99,8 +123,8 @@ $(UBUILD)/bin/%: user/tests/progs/%.c $(USVC_SRCS) user/lib/mica.c \
                  $(UIDL_SRCS) $(UMALLOC_OBJS) $(UHDRS)
 	@mkdir -p $(@D)
 	@echo "  UCC   $@"
-	$(Q)$(UCC) $(UCFLAGS) -o $@ $< $(USVC_SRCS) user/lib/mica.c \
-	    $(UIDL_SRCS) $(UMALLOC_OBJS)
+	$(Q)$(UCC) $(UCFLAGS) $(call ECHO_FOR,$*) -o $@ $< $(USVC_SRCS) \
+	    user/lib/mica.c $(UIDL_SRCS) $(UMALLOC_OBJS)
 	$(call IDL_NOTE,$@)
 
 UPROGS := $(addprefix $(UBUILD)/bin/,$(notdir $(UPROG_DIRS)) \

@@ -40,3 +40,38 @@ define IDL_NOTE
 	    --set-section-flags .note.mica.iface=readonly \
 	    --set-section-alignment .note.mica.iface=4 $(1); fi
 endef
+
+# The echo protocol of the supervision tests, in three versions
+# (tests/idl/echo/vN/echo.idl, each `protocol echo;`, so a method whose
+# signature changed keeps its name and gets another id).  Each version
+# is generated into a directory of its own, build/idl-echo/vN/, and each
+# echo program is built against exactly one (ECHO_VERSION_* in
+# user/user.mk): the generated names of the versions are the same.
+# ECHO_IDS gathers every version's ids under names of their own
+# (ECHO_V1_ECHO_ID, ECHO_V3_SHOUT_ID, ...) for code that needs several
+# versions' ids at once, from `idlc ids`.
+IDL_ECHO       := $(BUILD)/idl-echo
+IDL_ECHO_FILES := $(wildcard tests/idl/echo/v*/echo.idl)
+ECHO_IDS       := $(IDL_ECHO)/echo_ids.h
+
+$(IDL_ECHO)/%/echo.c $(IDL_ECHO)/%/echo.h: tests/idl/echo/%/echo.idl $(IDLC)
+	@mkdir -p $(@D)
+	@echo "  IDLC  $<"
+	$(Q)$(IDLC) c $< $(IDL_ECHO)/$*
+
+$(ECHO_IDS): $(IDL_ECHO_FILES) $(IDLC)
+	@mkdir -p $(@D)
+	@echo "  IDS   $@"
+	$(Q){ echo "/* echo_ids.h - every version's method ids, from idlc ids"; \
+	      echo " * tests/idl/echo/vN/echo.idl (tools/idlc/idlc.mk). */"; \
+	      echo "#ifndef MICA_IDL_ECHO_IDS_H"; \
+	      echo "#define MICA_IDL_ECHO_IDS_H"; \
+	      echo "#include <stdint.h>"; \
+	      for f in $(IDL_ECHO_FILES); do \
+	          v=$$(basename $$(dirname $$f) | tr a-z A-Z); \
+	          $(IDLC) ids $$f | sed 's/(.*//' | \
+	          awk -v v=$$v '{ split($$2, n, "."); \
+	              printf "#define ECHO_%s_%s_ID UINT64_C(%s) /* %s */\n", \
+	                     v, toupper(n[2]), $$1, $$2 }' || exit 1; \
+	      done; \
+	      echo "#endif"; } > $@.tmp && mv $@.tmp $@

@@ -10,7 +10,11 @@
  * echo servers of version 2 of the echo protocol (echo-hb with a
  * heartbeat, echo-bo restarted on failure, echo-od on demand), an older
  * client that init starts (echo-sub) and a client of version 1 that it
- * refuses (echo-old).
+ * refuses (echo-old).  The echo protocol's versions are
+ * tests/idl/echo/vN/echo.idl: the suite calls the servers with version
+ * 2's tables (echo.h; its own bounded call_until, not the stubs, which
+ * wait for ever) and declares calls of versions 1 and 3 with the ids of
+ * echo_ids.h (tools/idlc/idlc.mk).
  *
  * Every wait is for progress, bounded by 60 s to turn a hang into a
  * failure; the tests that measure time (back-off, heartbeats, the idle
@@ -27,7 +31,8 @@
 #include "caps.h"
 #include "init_proto.h"
 #include "mica.h"
-#include "progs/echo_proto.h"
+#include "echo.h"
+#include "echo_ids.h"
 #include "svc_client.h"
 #include "utest.h"
 
@@ -109,25 +114,66 @@ static bool wait_state(const char *name, uint32_t state,
 /* --- echo -------------------------------------------------------------------- */
 
 static const struct mica_iface_entry echo_v2[] = {
-    { ECHO_ID_REVERSE, "echo.Reverse" },        /* in any order */
-    { ECHO_ID_ECHO, "echo.Echo" },
-    { ECHO_ID_HANG, "echo.Hang" },
+    { ECHO_V2_REVERSE_ID, "echo.reverse" },     /* in any order */
+    { ECHO_V2_ECHO_ID, "echo.echo" },
+    { ECHO_V2_HANG_ID, "echo.hang" },
 };
 
-/* One ECHO (or REVERSE) call of "hello" through ch: OK when it came back
- * right. */
-static int echo(mica_handle_t ch, uint32_t op)
+_Static_assert(ECHO_ECHO_ID == ECHO_V2_ECHO_ID &&
+                   ECHO_REVERSE_ID == ECHO_V2_REVERSE_ID &&
+                   ECHO_HANG_ID == ECHO_V2_HANG_ID,
+               "echo.h is version 2");
+
+/* Call m on ch with req, its results into resp, as its generated stub
+ * does (idl_call) but bounded by `deadline`: a stub waits for ever, and
+ * every wait of this suite turns a hang into a failure.  Spans point
+ * into rbuf (8-aligned, rcap bytes).  The echo methods move no handles. */
+static int call_until(mica_handle_t ch, const struct idl_method *m,
+                      const void *req, void *resp, uint64_t deadline,
+                      uint64_t *rbuf, uint32_t rcap)
 {
-    char q[9] = { 0, 0, 0, 0, 'h', 'e', 'l', 'l', 'o' }, r[16];
-    memcpy(q, &op, 4);
-    struct mica_msg m = { q, NULL, sizeof(q), 0 };
-    struct mica_msg_buf rb = { .bytes = r, .bytes_cap = sizeof(r) };
-    int err = mica_channel_call(ch, &m, &rb, now_ns() + BOUND);
+    static uint64_t txids;
+    uint64_t q[(IDL_HEADER_SIZE + 8 + ECHO_MAX) / 8];
+    struct idl_out o = { .bytes = q, .cap = sizeof(q) };
+    struct idl_header h = { IDL_MAGIC, 0,
+                            __atomic_add_fetch(&txids, 1, __ATOMIC_RELAXED),
+                            m->id, OK, 0 };
+    int err = idl_encode(&m->request, &h, req, &o);
     if (err)
         return err;
-    const char *want = op == ECHO_OP_REVERSE ? "olleh" : "hello";
-    return rb.actual_bytes == sizeof(q) && memcmp(r, q, 4) == 0 &&
-                   memcmp(r + 4, want, 5) == 0
+    struct mica_msg msg = { o.bytes, NULL, o.len, 0 };
+    struct mica_msg_buf b = { .bytes = rbuf, .bytes_cap = rcap };
+    err = mica_channel_call(ch, &msg, &b, deadline);
+    if (err)
+        return err;
+    return idl_reply_decode(m, h.txid, rbuf, b.actual_bytes, NULL, NULL,
+                            b.actual_handles, resp);
+}
+
+/* One echo.echo (reverse: echo.reverse) call of "hello" through ch: OK
+ * when it came back right. */
+static int echo(mica_handle_t ch, bool reverse)
+{
+    uint64_t r[(IDL_HEADER_SIZE + 8 + ECHO_MAX) / 8];
+    struct idl_span got = { NULL, 0 };
+    int err;
+    if (reverse) {
+        struct echo_reverse_req q = { { "hello", 5 } };
+        struct echo_reverse_resp p = { { NULL, 0 } };
+        err = call_until(ch, &echo_reverse_method, &q, &p, now_ns() + BOUND,
+                         r, sizeof(r));
+        got = p.reversed;
+    } else {
+        struct echo_echo_req q = { { "hello", 5 } };
+        struct echo_echo_resp p = { { NULL, 0 } };
+        err = call_until(ch, &echo_echo_method, &q, &p, now_ns() + BOUND, r,
+                         sizeof(r));
+        got = p.echoed;
+    }
+    if (err)
+        return err;
+    return got.count == 5 &&
+                   memcmp(got.data, reverse ? "olleh" : "hello", 5) == 0
                ? OK
                : ERR_BAD_FORMAT;
 }
@@ -149,10 +195,10 @@ UTEST(svc_connect_older_client_to_newer_server)
     UEXPECT(svc_connect(svc(), "echo-bo", &echo_v2[1], 1, &ch, missing,
                         sizeof(missing)) == OK);
     UEXPECT(missing[0] == 0);
-    UEXPECT(echo(ch, ECHO_OP_ECHO) == OK);
+    UEXPECT(echo(ch, false) == OK);
     mica_handle_close(ch);
     UEXPECT(connect_echo("echo-bo", &ch) == OK);
-    UEXPECT(echo(ch, ECHO_OP_REVERSE) == OK);
+    UEXPECT(echo(ch, true) == OK);
     mica_handle_close(ch);
     UEXPECT(svc_connect(svc(), "echo-bo", NULL, 0, &ch, NULL, 0) == OK);
     mica_handle_close(ch);
@@ -163,10 +209,10 @@ UTEST(svc_connect_older_client_to_newer_server)
 UTEST(svc_connect_refuses_unserved_methods)
 {
     static const struct mica_iface_entry v1[] = {
-        { ECHO_ID_ECHO_V1, "echo.Echo" },
+        { ECHO_V1_ECHO_ID, "echo.echo" },
     };
     static const struct mica_iface_entry v3[] = {
-        { ECHO_ID_ECHO, "echo.Echo" }, { ECHO_ID_SHOUT, "echo.Shout" },
+        { ECHO_V3_ECHO_ID, "echo.echo" }, { ECHO_V3_SHOUT_ID, "echo.shout" },
     };
     static const struct mica_iface_entry old_blk[] = {
         { 0x2c4dae1f506b7282ull, "block.read" },  /* an older read */
@@ -177,11 +223,11 @@ UTEST(svc_connect_refuses_unserved_methods)
     UASSERT(svc() != 0);
     UEXPECT(svc_connect(svc(), "echo-bo", v1, 1, &ch, missing,
                         sizeof(missing)) == ERR_NOT_SUPPORTED);
-    UEXPECT(strcmp(missing, "echo.Echo") == 0);
+    UEXPECT(strcmp(missing, "echo.echo") == 0);
     UEXPECT(ch == 0);
     UEXPECT(svc_connect(svc(), "echo-bo", v3, 2, &ch, missing,
                         sizeof(missing)) == ERR_NOT_SUPPORTED);
-    UEXPECT(strcmp(missing, "echo.Shout") == 0);
+    UEXPECT(strcmp(missing, "echo.shout") == 0);
     UEXPECT(svc_connect(svc(), "disk", old_blk, 2, &ch, missing,
                         sizeof(missing)) == ERR_NOT_SUPPORTED);
     UEXPECT(strcmp(missing, "block.read") == 0);
@@ -211,8 +257,8 @@ struct req1 {
 static struct req1 req(uint32_t op, const char *name, uint32_t count)
 {
     struct req1 r = { .q = { .op = op, .count = count },
-                      .e = { { ECHO_ID_ECHO, "echo.Echo" },
-                             { ECHO_ID_HANG, "echo.Hang" } } };
+                      .e = { { ECHO_V2_ECHO_ID, "echo.echo" },
+                             { ECHO_V2_HANG_ID, "echo.hang" } } };
     strncpy(r.q.name, name, sizeof(r.q.name) - 1);
     return r;
 }
@@ -381,7 +427,7 @@ UTEST(init_status_and_errors)
     UEXPECT(r.state == INIT_STATE_RUNNING && r.pid != 0);
     UEXPECT(status("echo-old", &r) == OK);
     UEXPECT(r.state == INIT_STATE_REFUSED && r.pid == 0);
-    UEXPECT(strcmp(r.detail, "echo.Echo") == 0);
+    UEXPECT(strcmp(r.detail, "echo.echo") == 0);
     UEXPECT(status("echo-sub", &r) == OK);      /* the older client runs */
     UEXPECT(r.state == INIT_STATE_RUNNING);
     UEXPECT(status("nosuch", &r) == ERR_NOT_FOUND);
@@ -436,7 +482,7 @@ UTEST(svc_on_demand_starts_on_connect)
     UEXPECT(r.state == INIT_STATE_STOPPED || r.state == INIT_STATE_RUNNING ||
             r.state == INIT_STATE_STARTING);
     UASSERT(connect_echo("echo-od", &ch) == OK);
-    UEXPECT(echo(ch, ECHO_OP_ECHO) == OK);      /* waits for the start */
+    UEXPECT(echo(ch, false) == OK);      /* waits for the start */
     UEXPECT(status("echo-od", &r) == OK && r.state == INIT_STATE_RUNNING);
     mica_handle_close(ch);
 }
@@ -561,13 +607,11 @@ UTEST(timed_heartbeat_restarts_hung)
     UEXPECT(status("echo-hb", &r1) == OK);
     UEXPECT(r1.restarts == r.restarts && r1.missed == r.missed);
     UASSERT(connect_echo("echo-hb", &ch) == OK);
-    UEXPECT(echo(ch, ECHO_OP_ECHO) == OK);
-    uint32_t op = ECHO_OP_HANG;
-    struct mica_msg m = { &op, NULL, 4, 0 };
-    struct mica_msg_buf rb = { 0 };
+    UEXPECT(echo(ch, false) == OK);
+    uint64_t rb[IDL_HEADER_SIZE / 8];
     uint64_t hung_at = now_ns();
-    UEXPECT(mica_channel_call(ch, &m, &rb, hung_at + 50 * MS) ==
-            ERR_TIMED_OUT);
+    UEXPECT(call_until(ch, &echo_hang_method, NULL, NULL, hung_at + 50 * MS,
+                       rb, sizeof(rb)) == ERR_TIMED_OUT);
     UEXPECT(wait_running("echo-hb", r.restarts + 1, &r1));
     UEXPECT(r1.missed == r.missed + 1);
     uint64_t took = r1.ended_at - hung_at;
@@ -578,7 +622,7 @@ UTEST(timed_heartbeat_restarts_hung)
     UEXPECT(mica_object_wait_one(ch, SIGNAL_PEER_CLOSED, 1, NULL) == OK);
     mica_handle_close(ch);
     UEXPECT(connect_echo("echo-hb", &ch) == OK);        /* the new one */
-    UEXPECT(echo(ch, ECHO_OP_ECHO) == OK);
+    UEXPECT(echo(ch, false) == OK);
     mica_handle_close(ch);
 }
 
@@ -616,7 +660,7 @@ UTEST(timed_on_demand_stops_when_idle)
         mica_system_info(&i);
         uint64_t before = i.free_pages;
         UASSERT(connect_echo("echo-od", &ch) == OK);
-        UEXPECT(echo(ch, ECHO_OP_ECHO) == OK);
+        UEXPECT(echo(ch, false) == OK);
         UEXPECT(status("echo-od", &r) == OK && r.state == INIT_STATE_RUNNING);
         mica_system_info(&i);
         printf("    # free pages %llu before, %llu while it runs\n",

@@ -1,19 +1,22 @@
 /*
  * echoold.c - a client built against version 1 of the echo protocol
- * (echo_proto.h): it calls echo.Echo with the signature no server has
- * any more.  init must refuse to start it, naming echo.Echo; were it
- * started, it would only say it is ready.
+ * (tests/idl/echo/v1/echo.idl): it links that version's echo.echo stub,
+ * whose signature (a reply of a length alone) no server has any more,
+ * so its note says it calls echo.echo with version 1's id.  init must
+ * refuse to start it, naming echo.echo.  Were it started, it would call
+ * echo.echo on its `echo` capability, if it had one, and say it is
+ * ready.
  */
 #include "caps.h"
-#include "echo_proto.h"
-#include "iface_emit.h"
-
-MICA_IFACE_NOTE(echo_calls, MICA_NOTE_CALLS,
-                { ECHO_ID_ECHO_V1, "echo.Echo" });
+#include "echo.h"
 
 int main(void)
 {
+    uint32_t length = 0;
     mica_caps_init();
+    mica_handle_t ch = mica_cap("echo", 0);
+    if (ch && (echo_echo(ch, "older", 5, &length) != OK || length != 5))
+        return 1;
     mica_ready();
     for (;;)
         mica_nanosleep(UINT64_MAX);

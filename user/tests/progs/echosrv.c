@@ -1,6 +1,8 @@
 /*
- * echosrv.c - the echo server of the supervision tests (echo_proto.h),
- * version 2: it serves echo.Echo, echo.Hang and echo.Reverse.
+ * echosrv.c - the echo server of the supervision tests: version 2 of
+ * the echo protocol (tests/idl/echo/v2/echo.idl), served through the
+ * generated echo_dispatch, so its note says it serves echo.echo,
+ * echo.reverse and echo.hang.
  *
  * Started by init from test-manifest lines such as
  *
@@ -8,18 +10,13 @@
  *
  * it takes its connections from its listening endpoint (serve=) and
  * from its startup channel, answers init's heartbeats, and tells init
- * when its first client comes and its last goes.  HANG stops it
+ * when its first client comes and its last goes.  hang stops it
  * answering anything, so init's heartbeat finds it hung.
  */
 #include <string.h>
 
 #include "caps.h"
-#include "echo_proto.h"
-#include "iface_emit.h"
-
-MICA_IFACE_NOTE(echo_serves, MICA_NOTE_SERVES,
-                { ECHO_ID_ECHO, "echo.Echo" }, { ECHO_ID_HANG, "echo.Hang" },
-                { ECHO_ID_REVERSE, "echo.Reverse" });
+#include "echo.h"
 
 #define MAX_CLIENTS 16
 #define LISTEN_KEY (1ull << 33)
@@ -43,24 +40,64 @@ static void add(mica_handle_t h)
     mica_report_clients(++nclients);
 }
 
+static char reversed[ECHO_MAX];
+
+static int do_echo(void *ctx, const struct idl_txn *txn,
+                   const struct echo_echo_req *req,
+                   struct echo_echo_resp *resp)
+{
+    (void)ctx, (void)txn;
+    resp->echoed = req->data;           /* the request outlives the reply */
+    return OK;
+}
+
+static int do_reverse(void *ctx, const struct idl_txn *txn,
+                      const struct echo_reverse_req *req,
+                      struct echo_reverse_resp *resp)
+{
+    (void)ctx, (void)txn;
+    const char *b = req->data.data;
+    uint32_t n = req->data.count;
+    for (uint32_t i = 0; i < n; i++)
+        reversed[i] = b[n - 1 - i];
+    resp->reversed = (struct idl_span){ reversed, n };
+    return OK;
+}
+
+static int do_hang(void *ctx, const struct idl_txn *txn)
+{
+    (void)ctx, (void)txn;
+    for (;;)
+        mica_nanosleep(UINT64_MAX);
+    return IDL_DEFER;                   /* never reached */
+}
+
+static const struct echo_server server = {
+    .echo = do_echo, .reverse = do_reverse, .hang = do_hang,
+};
+
+static void close_handles(const struct mica_msg_buf *in)
+{
+    for (uint32_t i = 0; i < in->actual_handles; i++)
+        mica_handle_close(in->handles[i]);
+}
+
+/* A call from a client, answered through the generated dispatch. */
 static void request(const struct mica_msg_buf *in)
 {
-    char out[4 + ECHO_MAX];
-    const char *b = in->bytes;
-    uint32_t op = 0, n = in->actual_bytes;
-    if (n >= 4)
-        memcpy(&op, b, 4);
-    if (n < 4 || n > sizeof(out) || in->actual_handles || !in->txid)
-        op = 0;
-    if (op == ECHO_OP_HANG)
-        for (;;)
-            mica_nanosleep(UINT64_MAX);
-    memcpy(out, b, n);
-    for (uint32_t i = 4; op == ECHO_OP_REVERSE && i < n; i++)
-        out[i] = b[n - 1 - (i - 4)];
-    struct mica_msg m = { out, NULL, op ? n : 0, 0 };
-    if (in->txid)
-        mica_reply_receive(port, in->txid, &m, NULL, 0);
+    uint64_t buf[(IDL_HEADER_SIZE + 8 + ECHO_MAX) / 8];
+    struct idl_out o = { .bytes = buf, .cap = sizeof(buf) };
+    struct idl_in q = { in->bytes, in->actual_bytes, in->actual_handles,
+                        in->handles, in->handle_infos };
+    if (!in->txid) {                    /* not a call: nobody to answer */
+        close_handles(in);
+        return;
+    }
+    int r = echo_dispatch(&server, NULL, &q, &o);
+    if (r == IDL_REFUSED)
+        close_handles(in);
+    struct mica_msg m = { o.bytes, o.handles, o.len, o.nhandles };
+    mica_reply_receive(port, in->txid, &m, NULL, 0);
 }
 
 static void message(const struct mica_msg_buf *in)
@@ -73,15 +110,15 @@ static void message(const struct mica_msg_buf *in)
                clients[in->key - 1]) {
         request(in);
     } else {
-        for (uint32_t i = 0; i < in->actual_handles; i++)
-            mica_handle_close(in->handles[i]);
+        close_handles(in);
     }
 }
 
 int main(void)
 {
-    static char bytes[MICA_MSG_MAX_BYTES];
+    static uint64_t bytes[MICA_MSG_MAX_BYTES / 8];  /* 8-aligned */
     static mica_handle_t hs[MICA_MSG_MAX_HANDLES];
+    static struct mica_handle_info infos[MICA_MSG_MAX_HANDLES];
     int err = mica_caps_init();
     if (!err)
         err = mica_port_create(0, &port);
@@ -94,7 +131,8 @@ int main(void)
     while (!err) {
         struct mica_msg_buf in = { .bytes = bytes, .bytes_cap = sizeof(bytes),
                                    .handles = hs,
-                                   .handles_cap = MICA_MSG_MAX_HANDLES };
+                                   .handles_cap = MICA_MSG_MAX_HANDLES,
+                                   .handle_infos = infos };
         if ((err = mica_port_receive(port, &in, 0)) != OK)
             break;
         if (in.kind == MICA_RECV_MESSAGE) {
