@@ -35,7 +35,13 @@ KLDFLAGS := -n -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segm
 
 KSRCS := $(wildcard kernel/core/*.c kernel/arch/x86_64/*.c kernel/tests/*.c)
 KASMS := $(wildcard kernel/arch/x86_64/*.S)
-KOBJS := $(patsubst %,$(BUILD)/%.o,$(KSRCS) $(KASMS))
+# The IDL's encoder and decoder (which make no system call) and the
+# console protocol's tables: the kernel is a console client
+# (kernel/core/console_client.c).
+KIDL_SRCS := user/lib/idl/idl.c user/lib/idl/idl_serve.c
+KIDL_OBJS := $(patsubst user/lib/idl/%.c,$(BUILD)/kernel/idl/%.c.o,$(KIDL_SRCS)) \
+             $(BUILD)/kernel/idl/console.c.o
+KOBJS := $(patsubst %,$(BUILD)/%.o,$(KSRCS) $(KASMS)) $(KIDL_OBJS)
 
 KERNEL_ELF := $(BUILD)/kernel.elf
 KERNEL_BIN := $(BUILD)/mica.bin
@@ -57,6 +63,23 @@ $(BUILD)/%.c.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+KIDL_FLAGS := -Iuser/lib/idl -I$(IDL_GEN) -DIDL_TABLES_ONLY
+$(BUILD)/kernel/idl/%.c.o: user/lib/idl/%.c
+	@mkdir -p $(@D)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(KCFLAGS) $(KIDL_FLAGS) -c $< -o $@
+
+$(BUILD)/kernel/idl/console.c.o: $(IDL_GEN)/console.c $(IDL_GEN)/console.h
+	@mkdir -p $(@D)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(KCFLAGS) $(KIDL_FLAGS) -c $< -o $@
+
+$(BUILD)/kernel/core/console_client.c.o: kernel/core/console_client.c \
+                                         $(IDL_GEN)/console.h
+	@mkdir -p $(@D)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(KCFLAGS) $(KIDL_FLAGS) -c $< -o $@
 
 $(BUILD)/%.S.o: %.S
 	@mkdir -p $(@D)
@@ -89,10 +112,12 @@ $(KERNEL_BIN): $(KERNEL_ELF)
 	$(OBJCOPY) -O binary $< $@
 
 # The bootfs: a cpio (newc) archive of everything init will start: the
-# manifest, the servers, drivers and programs (bin/) and the suites.
-$(BOOTFS): user/manifest $(SUITES) $(UPROGS)
+# manifest (and the test manifest, which init reads on test boots only),
+# the servers, drivers and programs (bin/) and the suites.
+$(BOOTFS): user/manifest user/tests/manifest $(SUITES) $(UPROGS)
 	@rm -rf $(BUILD)/bootfs && mkdir -p $(BUILD)/bootfs/tests $(BUILD)/bootfs/bin
 	cp user/manifest $(BUILD)/bootfs/manifest
+	cp user/tests/manifest $(BUILD)/bootfs/test-manifest
 	for f in $(SUITES); do strip -o $(BUILD)/bootfs/tests/$${f##*/} $$f; done
 	for f in $(UPROGS); do strip -o $(BUILD)/bootfs/bin/$${f##*/} $$f; done
 	cd $(BUILD)/bootfs && find . -mindepth 1 | LC_ALL=C sort | \

@@ -20,6 +20,8 @@ the run only if all of these hold:
     numbered 1..N, none of them "not ok";
   - the final marker line "mica: done" came after the last result;
   - no panic report, and no timeout;
+  - once init is up, it refused the test manifest's client of an old
+    protocol with the message naming the method (docs/services.md);
   - the disk holds what it should (below).
 On failure it prints why and the tail of the log (the backtrace, for a
 crash).  `selftest` proves the harness itself catches failures: a
@@ -59,6 +61,9 @@ import time
 
 SUCCESS_STATUS = 33
 MARKER = "mica: done"
+INIT_UP = "init: Mica user space is up"
+REFUSAL = ("init: refusing to start echo-old: bin/echoold calls echo.Echo "
+           "(id 0xe1c0a11d0000001), which no program of the manifest serves")
 OUT_DIR = os.path.join("build", "test")
 
 # The disks: keep in step with user/tests/blk_pattern.h.
@@ -234,6 +239,10 @@ def judge(log, status, timed_out):
         reasons.append("failed: " + ", ".join(failed))
     if marker_at is None or marker_at < last_result_at:
         reasons.append("no final marker line '%s'" % MARKER)
+    # init reads the test manifest on test boots and must refuse its
+    # client of an old protocol, naming the method (docs/services.md)
+    if INIT_UP in log and REFUSAL not in log:
+        reasons.append("init did not refuse echo-old ('%s')" % REFUSAL)
     passed = sum(1 for ok, _, _ in results if ok)
     return not reasons, reasons, (passed, len(failed))
 

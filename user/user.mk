@@ -29,9 +29,9 @@ ULOADER_SRCS := user/lib/spawn.c user/lib/bootfs.c kernel/core/elf.c \
                 kernel/core/ustack.c
 ULOADER_FLAGS := -DMICA_USER -Ikernel/include
 # what programs started from the manifest use: their capabilities, and
-# the pci and block protocols' client sides
-USVC_SRCS := user/lib/caps.c user/lib/manifest.c user/lib/pci_client.c \
-             user/lib/blk_client.c
+# the block protocol's and the name service's client sides
+USVC_SRCS := user/lib/caps.c user/lib/manifest.c \
+             user/lib/blk_client.c user/lib/svc_client.c
 # what starts such programs (init, and the suites standing in for it)
 USTART_SRCS := $(USVC_SRCS) user/lib/service.c
 

@@ -5,29 +5,42 @@
  * Until a personality server answers a process's Linux calls (DESIGN.md
  * section 8), the kernel connects fds 0, 1 and 2 of a process that was
  * given a console channel to the console server at its other end, and
- * speaks the console protocol (mica/console.h) itself: a write becomes
- * MICA_CONSOLE_WRITE calls, a read one MICA_CONSOLE_READ call.  The
- * calls are made on the calling thread (channel_call_kernel), which
- * blocks in them, lends the server its priority and is killed out of
- * them like any caller.  Requests are charged to the process.
+ * speaks the console protocol (idl/console.idl) itself: a write becomes
+ * write calls, a read one read call.  The calls are made on the calling
+ * thread (channel_call_kernel), which blocks in them, lends the server
+ * its priority and is killed out of them like any caller.  Requests are
+ * charged to the process.
+ *
+ * Messages are in the IDL's wire format, encoded and checked by the
+ * user runtime's encoder and validating decoder (user/lib/idl/idl.c and
+ * idl_serve.c, which make no system call) with the tables idlc
+ * generates for the protocol, compiled into the kernel with
+ * IDL_TABLES_ONLY.  A write's bytes are copied from the caller once,
+ * straight to where their block lies in the message.  A reply is
+ * trusted for nothing: it must be a well-formed reply to that call and
+ * method, with a status the method may give, and no more bytes than
+ * were asked for or sent; anything else is ERR_IO.
  *
  * The endpoint is the kernel's, as an exception channel's is
  * (exception.c): a reference and a handle count in p->stdio, under p's
  * object lock, kernel_held so that nothing but replies can arrive at it.
  * When the process dies the binding goes, and the server sees its end
- * closed.  A reply that breaks the protocol is ERR_IO: the kernel never
- * trusts the server's counts.
+ * closed.
  */
 #include "channel.h"
+#include "console.h"            /* generated from idl/console.idl */
 #include "console_client.h"
 #include "handle.h"
+#include "idl.h"
 #include "lib.h"
-#include "mica/console.h"
 #include "mica/errors.h"
 #include "process.h"
 #include "signal_wait.h"
 #include "slab.h"
 #include "uaccess.h"
+
+_Static_assert(CONSOLE_CLIENT_READ_MAX <= CONSOLE_DATA_MAX,
+               "a read asks for what the protocol allows");
 
 /* The kernel's hold on an endpoint ends: the server sees it close. */
 static void release(struct channel *ep)
@@ -77,8 +90,16 @@ struct channel *console_client_get(void)
     return ep;
 }
 
+/* The transaction id of the next call (the protocol's, which the
+ * reply must repeat; not the channel's). */
+static uint64_t next_txid(void)
+{
+    static uint64_t last;
+    return __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
+}
+
 /* One call of m through ep, waiting while the server's queue is full;
- * m is consumed. */
+ * m is consumed.  *nb: the reply's length in reply[0..cap). */
 static int call(struct channel *ep, struct msg *m, void *reply,
                 uint32_t cap, uint32_t *nb)
 {
@@ -102,21 +123,22 @@ static int call(struct channel *ep, struct msg *m, void *reply,
     }
 }
 
-/* A reply to op: its header, checked.  The server's status, or ERR_IO. */
-static int reply_status(const struct mica_console_msg *r, uint32_t nb,
-                        uint32_t op)
+/* The reply to call txid of method m, checked whole (idl_reply_decode:
+ * the header, the method, the status, the results' encoding; no handle
+ * can come); its results in `results`.  OK, the server's status, or
+ * ERR_IO for anything malformed. */
+static int check_reply(const struct idl_method *m, uint64_t txid,
+                       const void *buf, uint32_t nb, void *results)
 {
-    if (nb < sizeof(*r) || r->op != op || r->status > 0)
-        return ERR_IO;
-    return r->status;
+    int err = idl_reply_decode(m, txid, buf, nb, NULL, NULL, 0, results);
+    return err == ERR_BAD_FORMAT ? ERR_IO : err;
 }
 
-/* The next call's bytes: up to MICA_CONSOLE_DATA_MAX from the spans,
- * starting `skip` bytes into span *i; *i and *skip move past them. */
-static int fill(struct msg *m, const struct console_span *s, unsigned n,
+/* The next call's bytes: len from the spans into p, starting `skip`
+ * bytes into span *i; *i and *skip move past them. */
+static int fill(uint8_t *p, const struct console_span *s, unsigned n,
                 unsigned *i, uint64_t *skip, uint32_t len)
 {
-    uint8_t *p = m->data + sizeof(struct mica_console_msg);
     while (len) {
         uint64_t k = MIN(s[*i].len - *skip, (uint64_t)len);
         if (copy_from_user(p, s[*i].addr + *skip, k))
@@ -132,29 +154,35 @@ static int fill(struct msg *m, const struct console_span *s, unsigned n,
     return 0;
 }
 
-/* One WRITE call of len bytes from the spans; *took: what was taken. */
+/* One write call of len bytes from the spans; *took: what was taken.
+ * The bytes are gathered where their block goes, and encoded in place. */
 static int write_call(struct channel *ep, const struct console_span *s,
                       unsigned n, unsigned *i, uint64_t *skip, uint32_t len,
                       uint32_t *took)
 {
-    struct mica_console_msg q = { .op = MICA_CONSOLE_WRITE, .count = len };
-    struct mica_console_msg r;
+    const struct idl_message *req = &console_write_method.request;
+    uint32_t at = req->inline_end, size = at + ALIGN_UP(len, 8);
+    uint64_t reply[(IDL_HEADER_SIZE + 8) / 8];
+    struct idl_header h = { IDL_MAGIC, 0, next_txid(), CONSOLE_WRITE_ID,
+                            OK, 0 };
+    struct console_write_resp r;
     struct msg *m;
     uint32_t nb;
     *took = 0;
-    int err = msg_create_kernel_raw(&process_current()->acct,
-                                    sizeof(q) + len, &m);
+    int err = msg_create_kernel_raw(&process_current()->acct, size, &m);
     if (err)
         return err;
-    memcpy(m->data, &q, sizeof(q));
-    if ((err = fill(m, s, n, i, skip, len))) {
+    struct console_write_req q = { { m->data + at, len } };
+    struct idl_out o = { .bytes = m->data, .cap = size };
+    if ((err = fill(m->data + at, s, n, i, skip, len)) ||
+        (err = idl_encode(req, &h, &q, &o))) {
         msg_destroy(m);
         return err;
     }
-    if ((err = call(ep, m, &r, sizeof(r), &nb)) ||
-        (err = reply_status(&r, nb, MICA_CONSOLE_WRITE)))
+    if ((err = call(ep, m, reply, sizeof(reply), &nb)) ||
+        (err = check_reply(&console_write_method, h.txid, reply, nb, &r)))
         return err;
-    if (nb != sizeof(r) || r.count > len)
+    if (r.count > len)
         return ERR_IO;
     *took = r.count;
     return 0;
@@ -169,7 +197,7 @@ int console_client_write(struct channel *ep, const struct console_span *s,
         total += s[k].len;
     *done = 0;
     while (*done < total) {
-        uint32_t len = (uint32_t)MIN(total - *done, MICA_CONSOLE_DATA_MAX);
+        uint32_t len = (uint32_t)MIN(total - *done, CONSOLE_DATA_MAX);
         uint32_t took;
         int err = write_call(ep, s, n, &i, &skip, len, &took);
         *done += took;
@@ -185,25 +213,33 @@ int console_client_read(struct channel *ep, uint32_t len,
                         int (*out)(void *ctx, const void *data, uint32_t n),
                         void *ctx, uint32_t *got)
 {
-    struct mica_console_msg q = {
-        .op = MICA_CONSOLE_READ, .count = MIN(len, CONSOLE_CLIENT_READ_MAX),
-    };
-    *got = 0;
-    uint32_t cap = sizeof(q) + q.count, nb;
-    struct mica_console_msg *r = kmalloc(cap);
+    const struct idl_method *rd = &console_read_method;
+    uint64_t qb[(IDL_HEADER_SIZE + 8) / 8];
+    struct console_read_req q = { MIN(len, CONSOLE_CLIENT_READ_MAX), 0 };
+    struct idl_header h = { IDL_MAGIC, 0, next_txid(), CONSOLE_READ_ID,
+                            OK, 0 };
+    struct idl_out o = { .bytes = qb, .cap = sizeof(qb) };
+    struct console_read_resp r;
     struct msg *m;
-    if (!r)
+    *got = 0;
+    /* room for the reply of q.count bytes: exactly, so a longer one is
+     * refused by the channel */
+    uint32_t cap = rd->reply.inline_end + ALIGN_UP(q.count, 8), nb;
+    void *reply = kmalloc(cap);
+    if (!reply)
         return ERR_NO_MEMORY;
-    int err = msg_create_kernel(&process_current()->acct, &q, sizeof(q),
-                                NULL, NULL, 0, &m);
+    int err = idl_encode(&rd->request, &h, &q, &o);
     if (!err)
-        err = call(ep, m, r, cap, &nb);
-    if (!err && !(err = reply_status(r, nb, MICA_CONSOLE_READ))) {
-        if (r->count > q.count || nb != sizeof(*r) + r->count)
+        err = msg_create_kernel(&process_current()->acct, qb, o.len, NULL,
+                                NULL, 0, &m);
+    if (!err)
+        err = call(ep, m, reply, cap, &nb);
+    if (!err && !(err = check_reply(rd, h.txid, reply, nb, &r))) {
+        if (r.data.count > q.count)
             err = ERR_IO;
-        else if (!(err = out(ctx, r + 1, r->count)))
-            *got = r->count;
+        else if (!(err = out(ctx, r.data.data, r.data.count)))
+            *got = r.data.count;
     }
-    kfree(r);
+    kfree(reply);
     return err == ERR_PEER_CLOSED ? 0 : err;    /* the server is gone: EOF */
 }

@@ -74,18 +74,21 @@ HOST_TESTS += pci
 host_pci_SRCS := user/servers/pci/enum.c user/servers/pci/msi.c \
                  user/servers/pci/policy.c user/servers/pci/list.c \
                  user/servers/pci/ecam.c
-host_pci_CFLAGS := -Iuser/servers/pci -Iuser/lib
+host_pci_CFLAGS := -Iuser/servers/pci -Iuser/lib -I$(IDL_GEN) -Iuser/lib/idl
+$(HOST_BUILD)/test_pci: $(IDL_GEN)/pci.h
 
 HOST_TESTS += critical
 host_critical_SRCS := kernel/core/critical.c kernel/core/resource.c kernel/core/object.c kernel/core/kmem_account.c $(HOST_SUPPORT)
 
 HOST_TESTS += uart
 host_uart_SRCS := user/drivers/uart/ldisc.c
-host_uart_CFLAGS := -Iuser/drivers/uart
+host_uart_CFLAGS := -Iuser/drivers/uart -I$(IDL_GEN) -Iuser/lib/idl
+$(HOST_BUILD)/test_uart: $(IDL_GEN)/console.h
 
 HOST_TESTS += ps2kbd
 host_ps2kbd_SRCS := user/drivers/ps2kbd/keymap.c
-host_ps2kbd_CFLAGS := -Iuser/drivers/ps2kbd -Iuser/lib
+host_ps2kbd_CFLAGS := -Iuser/drivers/ps2kbd -Iuser/lib -I$(IDL_GEN) -Iuser/lib/idl
+$(HOST_BUILD)/test_ps2kbd: $(IDL_GEN)/kbd.h
 
 HOST_TESTS += virtio_blk
 host_virtio_blk_SRCS := user/drivers/virtio-blk/virtq.c \

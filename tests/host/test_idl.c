@@ -325,6 +325,43 @@ static void encoder_layout(void **state)
     assert_memory_equal(b + 72, "abc\0\0\0\0\0", 8);
 }
 
+/* Bytes gathered where their block goes are kept there: only the
+ * padding after them is written; an array in place is still checked. */
+static void encoder_in_place(void **state)
+{
+    (void)state;
+    uint64_t buf[16];
+    uint8_t *b = (uint8_t *)buf;
+    struct idl_header h = { IDL_MAGIC, 0, 9, DEMO_STORE_ID, OK, 0 };
+    struct idl_out o = { .bytes = buf, .cap = sizeof(buf) };
+    memset(buf, 0xee, sizeof(buf));
+    memcpy(b + 40, "hello", 5);
+    struct demo_store_req q = { { b + 40, 5 }, 3 };
+    assert_int_equal(idl_encode(&demo_store_method.request, &h, &q, &o), OK);
+    assert_int_equal(o.len, 48);
+    assert_memory_equal(b + 40, "hello\0\0\0", 8);
+    struct demo_store_req d;
+    struct mica_handle_info info = { OBJ_VMO, RIGHT_READ | RIGHT_WRITE };
+    mica_handle_t hs[1] = { 3 };
+    assert_int_equal(idl_decode(&demo_store_method.request, buf, o.len, hs,
+                                &info, 1, &d), OK);
+    assert_int_equal(d.data.count, 5);
+    assert_memory_equal(d.data.data, "hello", 5);
+    /* colors in place, one not a member: refused as from elsewhere */
+    struct demo_mix_req m = { { NULL, 0 }, { b + 56, 2 }, { NULL, 0 } };
+    h.method = DEMO_MIX_ID;
+    o = (struct idl_out){ .bytes = buf, .cap = sizeof(buf) };
+    b[56] = DEMO_COLOR_RED;
+    b[57] = 3;
+    assert_int_equal(idl_encode(&demo_mix_method.request, &h, &m, &o),
+                     ERR_INVALID_ARGS);
+    b[57] = DEMO_COLOR_BLUE;
+    o = (struct idl_out){ .bytes = buf, .cap = sizeof(buf) };
+    assert_int_equal(idl_encode(&demo_mix_method.request, &h, &m, &o), OK);
+    assert_int_equal(b[56], DEMO_COLOR_RED);
+    assert_int_equal(b[57], DEMO_COLOR_BLUE);
+}
+
 static void encoder_refusals(void **state)
 {
     (void)state;
@@ -596,6 +633,7 @@ int main(void)
         cmocka_unit_test(stubs_handle_checks),
         cmocka_unit_test(stubs_reject_bad_replies),
         cmocka_unit_test(encoder_layout),
+        cmocka_unit_test(encoder_in_place),
         cmocka_unit_test(encoder_refusals),
         cmocka_unit_test(decoder_accepts_and_points_in_place),
         cmocka_unit_test(decoder_rejects_each_byte_rule),

@@ -395,6 +395,122 @@ static void test_selector_matches(void **state)
     assert_false(pci_selector_matches(&addr, 1, 0x1f, 2, 0x8086, 0x2922));
 }
 
+/* restart=, on-demand, idle=, heartbeat=: options, not handles. */
+static void test_supervision_options(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("svc bin/svc restart=never\n"
+                           "a bin/a restart=always heartbeat=500ms log\n"
+                           "b bin/b serve=echo on-demand idle=2s "
+                           "restart=on-failure\n"
+                           "c bin/c serve=x on-demand heartbeat=3600s\n"
+                           "d bin/d"), 0);
+    assert_int_equal(M.n, 5);
+    assert_int_equal(M.e[0].restart, RESTART_NEVER);
+    assert_int_equal(M.e[1].restart, RESTART_ALWAYS);
+    assert_int_equal(M.e[1].heartbeat_ns, 500000000ull);
+    assert_int_equal(M.e[1].ncaps, 0);
+    assert_true(M.e[1].log);
+    assert_int_equal(M.e[2].restart, RESTART_ON_FAILURE);
+    assert_true(M.e[2].on_demand);
+    assert_int_equal(M.e[2].idle_ns, 2000000000ull);
+    assert_int_equal(M.e[2].ncaps, 1);
+    assert_int_equal(M.e[3].idle_ns, MANIFEST_IDLE_DEFAULT);
+    assert_int_equal(M.e[3].heartbeat_ns, 3600ull * 1000000000ull);
+    assert_int_equal(M.e[4].restart, RESTART_NEVER);
+    assert_false(M.e[4].on_demand);
+    assert_int_equal(M.e[4].heartbeat_ns + M.e[4].idle_ns, 0);
+    assert_int_equal(parse("a bin/a heartbeat=1ms"), 0);
+    assert_int_equal(M.e[0].heartbeat_ns, 1000000ull);
+
+    refused("a bin/a restart=sometimes", 1, "restart= takes always");
+    refused("a bin/a restart=", 1, "restart= takes always");
+    refused("a bin/a restart=always restart=never", 1,
+            "'restart' given twice");
+    refused("svc bin/svc\na bin/a serve=e on-demand on-demand", 2,
+            "'on-demand' given twice");
+    refused("a bin/a heartbeat=1s heartbeat=2s", 1,
+            "'heartbeat' given twice");
+    refused("svc s\na bin/a serve=e on-demand idle=1s idle=2s", 2,
+            "'idle' given twice");
+    refused("a bin/a on-demand", 1, "on-demand but serves nothing");
+    refused("a bin/a idle=5s", 1, "idle= is for on-demand lines only");
+    static const char *const bad[] = {
+        "heartbeat=5", "heartbeat=ms", "heartbeat=0ms", "heartbeat=3601s",
+        "heartbeat=5us", "heartbeat=05s", "heartbeat=-1s", "heartbeat=1.5s",
+        "heartbeat=99999999999999999999s", "heartbeat=",
+    };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char line[96];
+        snprintf(line, sizeof(line), "a bin/a %s", bad[i]);
+        refused(line, 1, "takes a duration");
+    }
+}
+
+/* svc and serve=NAME: handles; the name service on an earlier line; a
+ * service served by one line. */
+static void test_svc_and_serve(void **state)
+{
+    (void)state;
+    unsigned k;
+    assert_int_equal(parse("svc bin/svc\ndisk bin/d serve=block svc "
+                           "serve=blk2\nc bin/c svc"), 0);
+    assert_int_equal(M.e[1].ncaps, 3);
+    assert_int_equal(M.e[1].caps[0].kind, CAP_SERVE);
+    assert_string_equal(manifest_serve_name(&M.e[1].caps[0]), "block");
+    assert_int_equal(M.e[1].caps[1].kind, CAP_SVC);
+    assert_ptr_equal(manifest_find_server(&M, "blk2", &k), &M.e[1]);
+    assert_int_equal(k, 2);
+    assert_null(manifest_find_server(&M, "nothing", &k));
+    refused("a bin/a svc\nsvc bin/svc", 1,
+            "'svc' needs 'svc' started on an earlier line");
+    refused("a bin/a serve=x", 1, "'serve=x' needs 'svc'");
+    refused("svc bin/svc svc", 1, "needs 'svc'");           /* not itself */
+    refused("svc bin/svc\na bin/a serve=x\nb bin/b serve=x", 3,
+            "the service 'x' is served by another line");
+    refused("svc bin/svc\na bin/a serve=x serve=x", 2, "given twice");
+    refused("svc bin/svc\na bin/a serve=", 2, "serve= takes a service");
+    refused("svc bin/svc\na bin/a serve=a/b", 2, "serve= takes a service");
+    refused("svc bin/svc\na bin/a serve=01234567890123456789012345678901",
+            2, "serve= takes a service");
+    refused("a bin/a svc=1", 1, "unknown capability 'svc=1'");
+    refused("a bin/a svcx", 1, "unknown capability 'svcx'");
+}
+
+/* A second text after the first: names, services and servers across
+ * both; an error names its text and leaves the first alone. */
+static void test_append(void **state)
+{
+    (void)state;
+    const char *more = "\n# tests\nt bin/t svc serve=echo\n";
+    assert_int_equal(parse("svc bin/svc\npci bin/pci"), 0);
+    assert_int_equal(manifest_append(more, strlen(more), "test-manifest", &M,
+                                     err, sizeof(err)), 0);
+    assert_int_equal(M.n, 3);
+    assert_int_equal(M.e[2].line, 3);
+    assert_int_equal(M.e[2].part, 1);
+    assert_int_equal(M.e[0].part, 0);
+    static const struct { const char *text, *what; } bad[] = {
+        { "x bin/x\npci bin/p", "test-manifest line 2: 'pci' is named twice" },
+        { "x bin/x serve=e\nz bin/z serve=e",
+          "test-manifest line 2: the service 'e'" },
+        { "x bin/x serve=e\ny bin/y restart=no",
+          "test-manifest line 2: restart= takes" },
+    };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (!bad[i].what[0])
+            continue;
+        assert_int_equal(parse("svc bin/svc\npci bin/pci"), 0);
+        assert_int_equal(manifest_append(bad[i].text, strlen(bad[i].text),
+                                         "test-manifest", &M, err,
+                                         sizeof(err)), -1);
+        if (strncmp(err, bad[i].what, strlen(bad[i].what)) != 0)
+            fail_msg("message '%s', wanted '%s'", err, bad[i].what);
+        assert_int_equal(M.n, 2);
+        assert_string_equal(M.e[1].name, "pci");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +531,9 @@ int main(void)
         cmocka_unit_test(test_error_buffer),
         cmocka_unit_test(test_cap_parse_alone),
         cmocka_unit_test(test_selector_matches),
+        cmocka_unit_test(test_supervision_options),
+        cmocka_unit_test(test_svc_and_serve),
+        cmocka_unit_test(test_append),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -242,22 +242,22 @@ static void test_bar_sizes(void **state)
     memcpy(before_nic, nic->r, 256);
     struct pci_func f;
     pci_read_func(&fake, sata->a, &f);
-    assert_int_equal(f.info.bar[0].kind, PCI_BAR_NONE);
-    assert_int_equal(f.info.bar[4].kind, PCI_BAR_IO);
-    assert_int_equal(f.info.bar[4].base, 0xc060);
-    assert_int_equal(f.info.bar[4].size, 0x20);
-    assert_int_equal(f.info.bar[5].kind, PCI_BAR_MEM32);
-    assert_int_equal(f.info.bar[5].base, 0xfebd5000);
-    assert_int_equal(f.info.bar[5].size, 0x1000);
-    assert_int_equal(f.info.bar[5].flags, 0);
+    assert_int_equal(f.bar[0].kind, PCI_BAR_KIND_NONE);
+    assert_int_equal(f.bar[4].kind, PCI_BAR_KIND_IO);
+    assert_int_equal(f.bar[4].base, 0xc060);
+    assert_int_equal(f.bar[4].size, 0x20);
+    assert_int_equal(f.bar[5].kind, PCI_BAR_KIND_MEM32);
+    assert_int_equal(f.bar[5].base, 0xfebd5000);
+    assert_int_equal(f.bar[5].size, 0x1000);
+    assert_int_equal(f.bar[5].flags, 0);
     pci_read_func(&fake, nic->a, &f);
-    assert_int_equal(f.info.bar[0].kind, PCI_BAR_MEM64);
-    assert_int_equal(f.info.bar[0].base, 0x800000000ull);
-    assert_int_equal(f.info.bar[0].size, 0x4000);
-    assert_int_equal(f.info.bar[0].flags, PCI_BAR_PREFETCH);
-    assert_int_equal(f.info.bar[1].kind, PCI_BAR_NONE);   /* its upper half */
-    assert_int_equal(f.info.bar[2].kind, PCI_BAR_IO);     /* 16-bit decoder */
-    assert_int_equal(f.info.bar[2].size, 0x20);
+    assert_int_equal(f.bar[0].kind, PCI_BAR_KIND_MEM64);
+    assert_int_equal(f.bar[0].base, 0x800000000ull);
+    assert_int_equal(f.bar[0].size, 0x4000);
+    assert_int_equal(f.bar[0].flags, PCI_BAR_PREFETCH);
+    assert_int_equal(f.bar[1].kind, PCI_BAR_KIND_NONE);   /* its upper half */
+    assert_int_equal(f.bar[2].kind, PCI_BAR_KIND_IO);     /* 16-bit decoder */
+    assert_int_equal(f.bar[2].size, 0x20);
     /* every register as it was, decoding never on while probing */
     assert_memory_equal(sata->r, before_sata, 256);
     assert_memory_equal(nic->r, before_nic, 256);
@@ -273,14 +273,14 @@ static void test_bar_64_in_last_slot(void **state)
     d->bar_size[5] = 0x1000;
     struct pci_func f;
     pci_read_func(&fake, d->a, &f);
-    assert_int_equal(f.info.bar[5].kind, PCI_BAR_NONE);
+    assert_int_equal(f.bar[5].kind, PCI_BAR_KIND_NONE);
     /* bridges have two BARs; the rest of their header is not BARs */
     struct fake_fn *b = add(0, 3, 0, 0x1b36, 0x0001, 0x0604, 0x01);
     bar(b, 0, 0xfeb00000, 0x1000, 0);
     put(b->r, PCI_BAR0 + 8, 4, 0x00020100);             /* bus numbers */
     pci_read_func(&fake, b->a, &f);
-    assert_int_equal(f.info.bar[0].size, 0x1000);
-    assert_int_equal(f.info.bar[2].kind, PCI_BAR_NONE);
+    assert_int_equal(f.bar[0].size, 0x1000);
+    assert_int_equal(f.bar[2].kind, PCI_BAR_KIND_NONE);
     assert_int_equal(get(b->r, PCI_BAR0 + 8, 4), 0x00020100);
 }
 
@@ -491,15 +491,15 @@ static void test_listing(void **state)
     pci_describe(&f.info, line, sizeof(line));
     assert_string_equal(line, "00:1f.2 8086:2922 [0106] SATA controller, "
                               "rev 02, pin A line 10");
-    assert_int_equal(pci_describe_bar(&f.info, 0, line, sizeof(line)), 0);
+    assert_int_equal(pci_describe_bar(f.bar, 0, line, sizeof(line)), 0);
     assert_string_equal(line, "");
-    pci_describe_bar(&f.info, 4, line, sizeof(line));
+    pci_describe_bar(f.bar, 4, line, sizeof(line));
     assert_string_equal(line, "  BAR4 I/O 0xc060+0x20");
-    pci_describe_bar(&f.info, 5, line, sizeof(line));
+    pci_describe_bar(f.bar, 5, line, sizeof(line));
     assert_string_equal(line, "  BAR5 mem32 0xfebd5000+0x1000");
-    assert_int_equal(pci_describe_bar(&f.info, 6, line, sizeof(line)), 0);
+    assert_int_equal(pci_describe_bar(f.bar, 6, line, sizeof(line)), 0);
     pci_read_func(&fake, (struct pci_addr){ 1, 0, 0 }, &f);
-    pci_describe_bar(&f.info, 0, line, sizeof(line));
+    pci_describe_bar(f.bar, 0, line, sizeof(line));
     assert_string_equal(line, "  BAR0 mem64 0x800000000+0x4000 prefetchable");
     nfns = 0;
     struct fake_fn *d = msi_device(true, false);

@@ -11,13 +11,13 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include <mica/console.h>
+#include "console.h"
 
 #include "ldisc.h"
 
-#define ECHO MICA_CONSOLE_ECHO
-#define LINE MICA_CONSOLE_LINE
-#define CRLF MICA_CONSOLE_CRLF
+#define ECHO CONSOLE_ECHO
+#define LINE CONSOLE_LINE
+#define CRLF CONSOLE_CRLF
 
 static struct ldisc L;
 

@@ -673,7 +673,7 @@ static void bench_blk_read_4k(const void *fs, size_t len)
     static char buf[4096] __attribute__((aligned(4096)));
     mica_handle_t ch;
     int halted = 0;
-    if (services_start(fs, len) != 0 ||
+    if (services_start(fs, len, false) != 0 ||
         services_connect("disk", "blk", &ch) != OK) {
         printf("bench: blk_read_4k: the manifest's disk driver is not "
                "running; skipped\n");

@@ -55,9 +55,10 @@ int main(int argc, char **argv)
         return bench_run(bench, fs, len);
     bool testing = sel && strcmp(sel, "none") != 0;
     printf("init: Mica user space is up (pid %d)\n", (int)getpid());
-    int problems = services_start(fs, len);
+    int problems = services_start(fs, len, testing);
     if (!testing)
         services_watch();
+    services_supervise();
     int failed = suites_run(fs, len, sel);
     problems += services_check();
     if (failed < 0)

@@ -58,27 +58,38 @@ static const struct {
     { "test_drivers", "uart", "uart", "test_drivers" },
     { "test_drivers", "ps2kbd", "ps2kbd", "test_drivers" },
     { "test_blk", "disk", "blk", "blk" },
+    { "test_svc", "svc", "svc", "svc" },
 };
 #define NCONNS (sizeof(driver_conns) / sizeof(driver_conns[0]))
+
+/* The suite that tests init's supervision gets a channel of init's
+ * protocol (init_proto.h) as the capability `init`. */
+static bool needs_init(const char *name)
+{
+    return strcmp(name, "test_svc") == 0;
+}
 
 /* The suite's startup channel with its capabilities, or 0 for a suite
  * that gets none. */
 static mica_handle_t startup_for(const char *name)
 {
-    mica_handle_t ch[2], h[1 + NCONNS];
-    const char *tokens[1 + NCONNS];
+    mica_handle_t ch[2], h[2 + NCONNS];
+    const char *tokens[2 + NCONNS];
     unsigned n = 0;
-    if (!needs_bootfs(name) ||
+    if (needs_bootfs(name) &&
         mica_handle_duplicate(mica_startup_handle(),
                               RIGHTS_BASIC | RIGHT_READ | RIGHT_MAP,
-                              &h[n]) != OK)
-        return 0;
-    tokens[n++] = "bootfs";
+                              &h[n]) == OK)
+        tokens[n++] = "bootfs";
     for (unsigned i = 0; i < NCONNS; i++)
         if (strcmp(driver_conns[i].suite, name) == 0 &&
             services_connect(driver_conns[i].line, driver_conns[i].client,
                              &h[n]) == OK)
             tokens[n++] = driver_conns[i].token;
+    if (needs_init(name) && services_control(&h[n]) == OK)
+        tokens[n++] = "init";
+    if (n == 0)
+        return 0;
     int err = mica_channel_create(0, ch);
     if (!err) {
         err = service_send_caps(ch[0], tokens, h, n);

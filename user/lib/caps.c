@@ -131,3 +131,29 @@ int mica_ready(void)
     return mica_channel_write(mica_startup_handle(), MICA_READY_MSG,
                               sizeof(MICA_READY_MSG) - 1, NULL, 0);
 }
+
+static int say(const char *what)
+{
+    return mica_channel_write(mica_startup_handle(), what,
+                              (uint32_t)strlen(what), NULL, 0);
+}
+
+bool mica_heartbeat(const struct mica_msg_buf *in)
+{
+    const size_t n = sizeof(MICA_HEARTBEAT_MSG) - 1;
+    if (in->actual_handles || in->actual_bytes != n ||
+        memcmp(in->bytes, MICA_HEARTBEAT_MSG, n) != 0)
+        return false;
+    say(MICA_ALIVE_MSG);
+    return true;
+}
+
+int mica_report_clients(unsigned n)
+{
+    static int last = 0;            /* a program starts without clients */
+    int now = n > 0;
+    if (now == last)
+        return OK;
+    last = now;
+    return say(now ? MICA_BUSY_MSG : MICA_IDLE_MSG);
+}

@@ -60,4 +60,25 @@ int mica_cap_decode(const char *key, unsigned index, struct manifest_cap *c);
  * channel).  OK or channel_write's error. */
 int mica_ready(void);
 
+/* init's heartbeat (a line with heartbeat=): the bytes MICA_HEARTBEAT_MSG
+ * on the startup channel, no handles; the program answers with
+ * MICA_ALIVE_MSG there before the next one comes, or init takes it for
+ * hung, kills it and starts it again (docs/services.md). */
+#define MICA_HEARTBEAT_MSG "heartbeat"
+#define MICA_ALIVE_MSG     "alive"
+
+/* Whether the message `in`, read from the startup channel, is a
+ * heartbeat; if so it is answered. */
+bool mica_heartbeat(const struct mica_msg_buf *in);
+
+/* A server says whether it has clients: MICA_BUSY_MSG on its startup
+ * channel when it gets its first, MICA_IDLE_MSG when its last goes.  An
+ * on-demand server is stopped once it has been idle for its idle time.
+ * Call with the number of clients whenever it changes; only the
+ * changes between none and some are sent.  OK or channel_write's
+ * error. */
+#define MICA_BUSY_MSG "busy"
+#define MICA_IDLE_MSG "idle"
+int mica_report_clients(unsigned n);
+
 #endif

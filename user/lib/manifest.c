@@ -22,8 +22,11 @@
 
 #include "manifest.h"
 
+static bool good_name(const char *s);
+
 struct parser {
     unsigned line;          /* 0: a lone token, no line to name */
+    const char *label;      /* how the text is called in messages */
     char *err;
     size_t errlen;
 };
@@ -32,7 +35,7 @@ static int fail(struct parser *p, const char *fmt, ...)
 {
     int n = 0;
     if (p->line)
-        n = snprintf(p->err, p->errlen, "manifest line %u: ", p->line);
+        n = snprintf(p->err, p->errlen, "%s line %u: ", p->label, p->line);
     va_list ap;
     va_start(ap, fmt);
     if (n >= 0 && (size_t)n < p->errlen)
@@ -259,10 +262,18 @@ static int parse_one(struct parser *p, const char *tok, struct manifest_cap *c)
         c->kind = CAP_PCI;
         return parse_pci(p, v, c);
     }
+    if (!v && strcmp(tok, "svc") == 0) {
+        c->kind = CAP_SVC;
+        return 0;
+    }
+    if (kl == 5 && strncmp(tok, "serve", 5) == 0) {
+        c->kind = CAP_SERVE;
+        if (!*v || strlen(v) >= MANIFEST_NAME_MAX || !good_name(v))
+            return fail(p, "serve= takes a service name, not '%s'", v);
+        return 0;
+    }
     return fail(p, "unknown capability '%s'", tok);
 }
-
-static bool good_name(const char *s);
 
 /* stdio=NAME: the line NAME serves the program's fds 0-2. */
 static int parse_stdio(struct parser *p, const char *tok,
@@ -277,9 +288,71 @@ static int parse_stdio(struct parser *p, const char *tok,
     return 0;
 }
 
+/* DURATION of idle= and heartbeat=: a number and its unit, ms or s,
+ * from MANIFEST_DURATION_MIN to MANIFEST_DURATION_MAX. */
+static bool duration(const char *v, uint64_t *ns)
+{
+    size_t len = strlen(v), ul = len > 2 && v[len - 2] == 'm' ? 2 : 1;
+    uint64_t n, unit = ul == 2 ? 1000000ull : 1000000000ull;
+    if (len <= ul || strcmp(v + len - ul, ul == 2 ? "ms" : "s") != 0 ||
+        !number(v, len - ul, &n) || n > MANIFEST_DURATION_MAX / unit)
+        return false;
+    *ns = n * unit;
+    return *ns >= MANIFEST_DURATION_MIN;
+}
+
+/* restart=, on-demand, idle=, heartbeat=: how init runs the program.
+ * 1: not one of them. */
+static int parse_option(struct parser *p, const char *tok,
+                        struct manifest_entry *e)
+{
+    static const char *const policies[] = { "never", "on-failure",
+                                            "always" };
+    if (strncmp(tok, "restart=", 8) == 0) {
+        for (unsigned i = 0; i < 3; i++)
+            if (strcmp(tok + 8, policies[i]) == 0) {
+                e->restart = (enum manifest_restart)i;
+                return 0;
+            }
+        return fail(p, "restart= takes always, on-failure or never, not "
+                    "'%s'", tok + 8);
+    }
+    if (strcmp(tok, "on-demand") == 0) {
+        e->on_demand = true;
+        return 0;
+    }
+    uint64_t *field = strncmp(tok, "idle=", 5) == 0        ? &e->idle_ns
+                      : strncmp(tok, "heartbeat=", 10) == 0 ? &e->heartbeat_ns
+                                                            : NULL;
+    if (!field)
+        return 1;
+    const char *v = strchr(tok, '=') + 1;
+    if (!duration(v, field))
+        return fail(p, "'%s' takes a duration from 1ms to 3600s with its "
+                    "unit (ms or s)", tok);
+    return 0;
+}
+
+/* Whether an option with tok's key was given already. */
+static bool option_seen(const struct manifest_entry *e, const char *tok)
+{
+    return (strncmp(tok, "restart=", 8) == 0 && e->restart_set) ||
+           (strcmp(tok, "on-demand") == 0 && e->on_demand) ||
+           (strncmp(tok, "idle=", 5) == 0 && e->idle_ns) ||
+           (strncmp(tok, "heartbeat=", 10) == 0 && e->heartbeat_ns);
+}
+
 static int parse_cap(struct parser *p, const char *tok,
                      struct manifest_entry *e)
 {
+    int r;
+    if (option_seen(e, tok))
+        return fail(p, "'%.*s' given twice",
+                    (int)strcspn(tok, "="), tok);
+    if ((r = parse_option(p, tok, e)) <= 0) {
+        e->restart_set |= r == 0 && strncmp(tok, "restart=", 8) == 0;
+        return r;
+    }
     if (strcmp(tok, "log") == 0) {
         if (e->log)
             return fail(p, "'log' given twice");
@@ -354,8 +427,24 @@ static int parse_head(struct parser *p, const char *name, const char **s,
     return 0;
 }
 
+/* Options that depend on each other, once the line is whole. */
+static int check_options(struct parser *p, struct manifest_entry *e)
+{
+    bool serves = false;
+    for (unsigned i = 0; i < e->ncaps; i++)
+        serves |= e->caps[i].kind == CAP_SERVE;
+    if (e->on_demand && !serves)
+        return fail(p, "'%s' is on-demand but serves nothing (serve=)",
+                    e->name);
+    if (e->idle_ns && !e->on_demand)
+        return fail(p, "idle= is for on-demand lines only");
+    if (e->on_demand && !e->idle_ns)
+        e->idle_ns = MANIFEST_IDLE_DEFAULT;
+    return 0;
+}
+
 static int parse_line(struct parser *p, const char *s, const char *end,
-                      struct manifest *m)
+                      struct manifest *m, unsigned part)
 {
     char tok[128];
     int n = next_token(&s, end, tok, sizeof(tok));
@@ -368,6 +457,7 @@ static int parse_line(struct parser *p, const char *s, const char *end,
     struct manifest_entry *e = &m->e[m->n];
     memset(e, 0, sizeof(*e));
     e->line = p->line;
+    e->part = part;
     if (parse_head(p, tok, &s, end, m, e))
         return -1;
     while ((n = next_token(&s, end, tok, sizeof(tok))) != 0) {
@@ -376,6 +466,8 @@ static int parse_line(struct parser *p, const char *s, const char *end,
         if (parse_cap(p, tok, e))
             return -1;
     }
+    if (check_options(p, e))
+        return -1;
     m->n++;
     return 0;
 }
@@ -391,21 +483,40 @@ static int check_chars(struct parser *p, const char *s, const char *end)
     return 0;
 }
 
-/* Every pci= capability needs the pci server on an earlier line: init
- * starts programs in order, and connects a client to a running server. */
-static int check_pci(struct parser *p, const struct manifest *m)
+/* Whether entry e has a capability of `kind`: its token, or NULL. */
+static const char *has_cap(const struct manifest_entry *e,
+                           enum manifest_cap_kind kind)
 {
-    for (unsigned i = 0; i < m->n; i++) {
+    for (unsigned j = 0; j < e->ncaps; j++)
+        if (e->caps[j].kind == kind)
+            return e->caps[j].token;
+    return NULL;
+}
+
+/* pci= needs the pci server, svc and serve= the name service, on an
+ * earlier line: init starts programs in order and connects a client to
+ * a running server. */
+static int check_servers(struct parser *p, const struct manifest *m,
+                         unsigned from)
+{
+    static const struct {
+        enum manifest_cap_kind kind;
+        const char *server;
+    } needs[] = {
+        { CAP_PCI, MANIFEST_PCI_SERVER },
+        { CAP_SVC, MANIFEST_SVC_SERVER },
+        { CAP_SERVE, MANIFEST_SVC_SERVER },
+    };
+    for (unsigned i = from; i < m->n; i++) {
         const struct manifest_entry *e = &m->e[i];
-        for (unsigned j = 0; j < e->ncaps; j++) {
-            if (e->caps[j].kind != CAP_PCI)
-                continue;
+        for (unsigned k = 0; k < sizeof(needs) / sizeof(needs[0]); k++) {
+            const char *tok = has_cap(e, needs[k].kind);
             const struct manifest_entry *srv =
-                manifest_find(m, MANIFEST_PCI_SERVER);
-            if (!srv || srv >= e) {
+                manifest_find(m, needs[k].server);
+            if (tok && (!srv || srv >= e)) {
                 p->line = e->line;
                 return fail(p, "'%s' needs '%s' started on an earlier "
-                            "line", e->caps[j].token, MANIFEST_PCI_SERVER);
+                            "line", tok, needs[k].server);
             }
         }
     }
@@ -413,9 +524,10 @@ static int check_pci(struct parser *p, const struct manifest *m)
 }
 
 /* A stdio= names a line started earlier: its server runs by then. */
-static int check_stdio(struct parser *p, const struct manifest *m)
+static int check_stdio(struct parser *p, const struct manifest *m,
+                       unsigned from)
 {
-    for (unsigned i = 0; i < m->n; i++) {
+    for (unsigned i = from; i < m->n; i++) {
         const struct manifest_entry *e = &m->e[i];
         const struct manifest_entry *srv = manifest_find(m, e->stdio);
         if (e->stdio[0] && (!srv || srv >= e)) {
@@ -427,12 +539,33 @@ static int check_stdio(struct parser *p, const struct manifest *m)
     return 0;
 }
 
-int manifest_parse(const char *text, size_t len, struct manifest *m,
-                   char *err, size_t errlen)
+/* A service is published by one line only. */
+static int check_services(struct parser *p, const struct manifest *m,
+                          unsigned from)
 {
-    struct parser p = { .line = 0, .err = err, .errlen = errlen };
+    for (unsigned i = from; i < m->n; i++) {
+        const struct manifest_entry *e = &m->e[i];
+        for (unsigned j = 0; j < e->ncaps; j++) {
+            unsigned k;
+            if (e->caps[j].kind != CAP_SERVE ||
+                manifest_find_server(m, manifest_serve_name(&e->caps[j]),
+                                     &k) == e)
+                continue;
+            p->line = e->line;
+            return fail(p, "the service '%s' is served by another line",
+                        manifest_serve_name(&e->caps[j]));
+        }
+    }
+    return 0;
+}
+
+int manifest_append(const char *text, size_t len, const char *label,
+                    struct manifest *m, char *err, size_t errlen)
+{
+    struct parser p = { .line = 0, .label = label, .err = err,
+                        .errlen = errlen };
     const char *s = text, *end = text + len;
-    m->n = 0;
+    unsigned from = m->n, part = from ? m->e[from - 1].part + 1 : 0;
     if (errlen)
         err[0] = 0;
     while (s < end) {
@@ -440,21 +573,51 @@ int manifest_parse(const char *text, size_t len, struct manifest *m,
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         const char *le = nl ? nl : end;
         const char *hash = memchr(s, '#', (size_t)(le - s));
-        if (check_chars(&p, s, le) || parse_line(&p, s, hash ? hash : le, m))
+        if (check_chars(&p, s, le) ||
+            parse_line(&p, s, hash ? hash : le, m, part))
             goto bad;
         s = nl ? nl + 1 : end;
     }
-    if (check_pci(&p, m) == 0 && check_stdio(&p, m) == 0)
+    if (check_servers(&p, m, from) == 0 && check_stdio(&p, m, from) == 0 &&
+        check_services(&p, m, from) == 0)
         return 0;
 bad:
-    m->n = 0;
+    m->n = from;
     return -1;
+}
+
+int manifest_parse(const char *text, size_t len, struct manifest *m,
+                   char *err, size_t errlen)
+{
+    m->n = 0;
+    return manifest_append(text, len, "manifest", m, err, errlen);
+}
+
+const char *manifest_serve_name(const struct manifest_cap *c)
+{
+    return c->token + 6;
+}
+
+const struct manifest_entry *manifest_find_server(const struct manifest *m,
+                                                  const char *service,
+                                                  unsigned *cap)
+{
+    for (unsigned i = 0; i < m->n; i++)
+        for (unsigned j = 0; j < m->e[i].ncaps; j++)
+            if (m->e[i].caps[j].kind == CAP_SERVE &&
+                strcmp(manifest_serve_name(&m->e[i].caps[j]), service) ==
+                    0) {
+                *cap = j;
+                return &m->e[i];
+            }
+    return NULL;
 }
 
 int manifest_cap_parse(const char *token, struct manifest_cap *c, char *err,
                        size_t errlen)
 {
-    struct parser p = { .line = 0, .err = err, .errlen = errlen };
+    struct parser p = { .line = 0, .label = "", .err = err,
+                        .errlen = errlen };
     if (errlen)
         err[0] = 0;
     return parse_one(&p, token, c);

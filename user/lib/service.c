@@ -55,9 +55,19 @@ struct service *service_find(const struct service_set *set,
     return NULL;
 }
 
-static int make_cap(mica_handle_t res, const struct manifest_cap *c,
-                    struct service *pci, mica_handle_t *out)
+/* A connection to the running line `name` with `token`. */
+static int connect_to(const struct service_set *running, const char *name,
+                      const char *token, mica_handle_t *out)
 {
+    struct service *srv = service_find(running, name);
+    return srv ? service_connect(srv, token, out) : ERR_NOT_FOUND;
+}
+
+static int make_cap(mica_handle_t res, const struct manifest_entry *e,
+                    unsigned i, const struct service_set *running,
+                    mica_handle_t *out)
+{
+    const struct manifest_cap *c = &e->caps[i];
     mica_handle_t r;
     int err;
     switch (c->kind) {
@@ -78,7 +88,12 @@ static int make_cap(mica_handle_t res, const struct manifest_cap *c,
     case CAP_RESOURCE:
         return carve(res, c->res_kind, c, out);
     case CAP_PCI:
-        return pci ? service_connect(pci, c->token, out) : ERR_NOT_FOUND;
+        return connect_to(running, MANIFEST_PCI_SERVER, c->token, out);
+    case CAP_SVC:
+        return connect_to(running, MANIFEST_SVC_SERVER, c->token, out);
+    case CAP_SERVE:
+        *out = running && running->listen ? running->listen(e, i) : 0;
+        return *out ? OK : ERR_NOT_FOUND;
     default:
         return ERR_INVALID_ARGS;
     }
@@ -109,7 +124,8 @@ static void close_all(mica_handle_t *h, unsigned n)
 
 /* Make every object of the line and queue the caps message on `ch`. */
 static int send_caps(const struct manifest_entry *e, mica_handle_t res,
-                     struct service *pci, mica_handle_t ch, const char **why)
+                     const struct service_set *running, mica_handle_t ch,
+                     const char **why)
 {
     mica_handle_t h[MANIFEST_MAX_CAPS];
     const char *tokens[MANIFEST_MAX_CAPS];
@@ -117,7 +133,7 @@ static int send_caps(const struct manifest_entry *e, mica_handle_t res,
     int err = OK;
     for (n = 0; n < e->ncaps && !err; n++) {
         tokens[n] = e->caps[n].token;
-        if ((err = make_cap(res, &e->caps[n], pci, &h[n])))
+        if ((err = make_cap(res, e, n, running, &h[n])))
             *why = e->caps[n].token;
     }
     if (err) {
@@ -166,8 +182,7 @@ int service_start(const struct manifest_entry *e, const void *fs, size_t len,
         *why = "the startup channel";
         return err;
     }
-    err = send_caps(e, resource, service_find(running, MANIFEST_PCI_SERVER),
-                    ch[0], why);
+    err = send_caps(e, resource, running, ch[0], why);
     if (!err)
         err = connect_stdio(e, running, &con, why);
     if (err) {

@@ -28,10 +28,15 @@ struct service {
     bool ready;                 /* it said so */
 };
 
-/* The programs already running that a line may connect to. */
+/* The programs already running that a line may connect to, and where
+ * its serve= endpoints come from. */
 struct service_set {
     struct service *s;
     unsigned n;
+    /* A new handle to the listening endpoint of e's capability `cap`
+     * (serve=NAME), which the starter keeps across restarts; NULL, or 0
+     * returned: the line cannot start (ERR_NOT_FOUND). */
+    mica_handle_t (*listen)(const struct manifest_entry *e, unsigned cap);
 };
 
 /* The running program of the line called `name`, or NULL. */
@@ -40,8 +45,9 @@ struct service *service_find(const struct service_set *set,
 
 /* Start entry `e` from the bootfs image (fs, len) with its capabilities,
  * made from `resource`; `running` (may be NULL) holds the programs its
- * pci= and stdio= connect to: the pci server, as the line named "pci",
- * and the console server stdio= names.  With stdio=, the program's
+ * pci=, svc and stdio= connect to: the pci server, as the line named
+ * "pci", the name service, as "svc", and the console server stdio=
+ * names; and gives its serve= endpoints.  With stdio=, the program's
  * fds 0-2 reach that server (process_set_stdio) from its first
  * instruction.  OK and *out, or an error with *why saying what failed
  * (a token, or what of the program): nothing of the attempt is left

@@ -31,7 +31,7 @@
 #include "caps.h"
 #include "idl.h"
 #include "mica.h"
-#include "pci_client.h"
+#include "pci.h"
 #include "pci_line.h"
 #include "service.h"
 #include "utest.h"
@@ -435,7 +435,7 @@ static int start_line(struct manifest *m, const char *text,
         return ERR_INVALID_ARGS;
     }
     const struct manifest_entry *last = &m->e[m->n - 1];
-    struct service_set running = { with_pci, with_pci ? 1 : 0 };
+    struct service_set running = { with_pci, with_pci ? 1 : 0, NULL };
     int e = service_start(last, fs, fs_len, mica_resource_handle(), &running,
                           s, &why);
     if (!e && (e = service_wait_ready(s, now_ns() + BOUND)))

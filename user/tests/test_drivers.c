@@ -27,11 +27,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <mica/console.h>
 #include <mica/exception.h>
 
 #include "caps.h"
-#include "kbd_proto.h"
+#include "console.h"
+#include "idl.h"
+#include "kbd.h"
 #include "mica.h"
 #include "service.h"
 #include "utest.h"
@@ -111,70 +112,78 @@ static int exit_code(mica_handle_t proc)
 
 /* --- the console protocol's client side ------------------------------------ */
 
-/* One call: request op/count/flags with n bytes; the reply's header in
- * *r, its bytes (at most cap) in out. */
-static int con_call(mica_handle_t h, uint32_t op, uint32_t count,
-                    uint32_t flags, const void *data, uint32_t n,
-                    struct mica_console_msg *r, void *out, uint32_t cap)
-{
-    uint8_t req[sizeof(*r) + MICA_CONSOLE_DATA_MAX + 8];
-    uint8_t rep[sizeof(*r) + MICA_CONSOLE_DATA_MAX];
-    struct mica_console_msg q = { .op = op, .count = count, .flags = flags };
-    memcpy(req, &q, sizeof(q));
-    memcpy(req + sizeof(q), data, n);
-    struct mica_msg msg = { req, NULL, (uint32_t)sizeof(q) + n, 0 };
-    struct mica_msg_buf b = { .bytes = rep, .bytes_cap = sizeof(rep) };
-    memset(r, 0, sizeof(*r));
-    int err = mica_channel_call(h, &msg, &b, now_ns() + BOUND);
-    if (err)
-        return err;
-    if (b.actual_bytes < sizeof(*r))
-        return ERR_IO;
-    memcpy(r, rep, sizeof(*r));
-    uint32_t got = b.actual_bytes - (uint32_t)sizeof(*r);
-    memcpy(out, rep + sizeof(*r), got < cap ? got : cap);
-    return r->status;
-}
-
 static int con_write(mica_handle_t h, const char *s, uint32_t n)
 {
-    struct mica_console_msg r;
-    int err = con_call(h, MICA_CONSOLE_WRITE, n, 0, s, n, &r, NULL, 0);
-    return err ? err : r.count == n ? OK : ERR_IO;
+    uint32_t took = 0;
+    int err = console_write(h, s, n, &took);
+    return err ? err : took == n ? OK : ERR_IO;
+}
+
+/* One read of at most `count` bytes into buf (room for cap); *n: how
+ * many came. */
+static int con_read(mica_handle_t h, uint32_t count, uint32_t flags,
+                    char *buf, uint32_t cap, uint32_t *n)
+{
+    *n = 0;
+    return console_read(h, count, flags, buf, cap, n);
 }
 
 /* Read until n bytes came (a raw console hands them over as they come). */
 static int con_read_n(mica_handle_t h, char *buf, uint32_t n)
 {
     for (uint32_t got = 0; got < n;) {
-        struct mica_console_msg r;
-        int err = con_call(h, MICA_CONSOLE_READ, n - got, 0, NULL, 0, &r,
-                           buf + got, n - got);
+        uint32_t c;
+        int err = con_read(h, n - got, 0, buf + got, n - got, &c);
         if (err)
             return err;
-        if (r.count == 0 || r.count > n - got)
+        if (c == 0 || c > n - got)
             return ERR_IO;
-        got += r.count;
+        got += c;
     }
     return OK;
 }
 
 static int con_mode(mica_handle_t h, uint32_t mode, uint32_t *old)
 {
-    struct mica_console_msg r;
-    int err = con_call(h, MICA_CONSOLE_MODE, 0, mode, NULL, 0, &r, NULL, 0);
-    if (old)
-        *old = r.flags;
-    return err;
+    return console_mode(h, mode, old);
 }
 
-static int con_info(mica_handle_t h, struct mica_console_info *info)
+static int con_info(mica_handle_t h, struct console_info *info)
 {
-    struct mica_console_msg r;
     memset(info, 0, sizeof(*info));
-    int err = con_call(h, MICA_CONSOLE_INFO, 0, 0, NULL, 0, &r, info,
-                       sizeof(*info));
-    return err ? err : r.count == sizeof(*info) ? OK : ERR_IO;
+    return console_info(h, info);
+}
+
+/* --- malformed messages ---------------------------------------------------- */
+
+/* A message as it is, with the handles given (which move), called: the
+ * status of the reply, which must be an IDL header alone repeating
+ * `txid` (0 for a request too short to have one); 1000 + the error of
+ * the call, or 2000 for a reply of another shape. */
+static int raw_call(mica_handle_t h, const void *bytes, uint32_t n,
+                    const mica_handle_t *hs, uint32_t nh, uint64_t txid)
+{
+    uint64_t rep[8];
+    struct idl_header hd;
+    struct mica_msg msg = { bytes, hs, n, nh };
+    struct mica_msg_buf b = { .bytes = rep, .bytes_cap = sizeof(rep) };
+    int err = mica_channel_call(h, &msg, &b, now_ns() + BOUND);
+    if (err)
+        return 1000 + err;
+    if (idl_decode_header(rep, b.actual_bytes, true, &hd) ||
+        b.actual_bytes != IDL_HEADER_SIZE || hd.txid != txid)
+        return 2000;
+    return hd.status;
+}
+
+/* Request q of method m, under id `id`, encoded into buf (room for 64
+ * words); its length. */
+static uint32_t encode(const struct idl_method *m, uint64_t id,
+                       const void *q, uint64_t *buf)
+{
+    struct idl_header hd = { IDL_MAGIC, 0, 5, id, OK, 0 };
+    struct idl_out o = { .bytes = buf, .cap = 64 * 8 };
+    return idl_encode(&m->request, &hd, q, &o) == OK ? o.len : 0;
 }
 
 /* --- the UART on COM2, in loopback -------------------------------------------- */
@@ -185,15 +194,15 @@ UTEST(uart_loopback_through_the_protocol)
 {
     struct service s;
     mica_handle_t con;
-    struct mica_console_info before, after;
+    struct console_info before, after;
     uint32_t old = 0;
     char buf[64];
     UASSERT(uart2_up(&s, &con) == OK);
-    UEXPECT(con_mode(con, MICA_CONSOLE_LOOPBACK, &old) == OK);
-    UEXPECT(old == (MICA_CONSOLE_ECHO | MICA_CONSOLE_LINE |
-                    MICA_CONSOLE_CRLF));        /* a console's default */
+    UEXPECT(con_mode(con, CONSOLE_LOOPBACK, &old) == OK);
+    UEXPECT(old == (CONSOLE_ECHO | CONSOLE_LINE |
+                    CONSOLE_CRLF));        /* a console's default */
     UEXPECT(con_info(con, &before) == OK);
-    UEXPECT(before.mode == MICA_CONSOLE_LOOPBACK);
+    UEXPECT(before.mode == CONSOLE_LOOPBACK);
     UEXPECT(before.irq.number == COM2_IRQ);
     static const char text[] = "hello, COM2: 0123456789 abcdefghijklmnop";
     uint32_t n = sizeof(text) - 1;
@@ -225,37 +234,32 @@ UTEST(uart_line_discipline_in_loopback)
 {
     struct service s;
     mica_handle_t con;
-    struct mica_console_msg r;
+    uint32_t n;
     char buf[64];
     UASSERT(uart2_up(&s, &con) == OK);
-    UEXPECT(con_mode(con, MICA_CONSOLE_LOOPBACK | MICA_CONSOLE_LINE,
+    UEXPECT(con_mode(con, CONSOLE_LOOPBACK | CONSOLE_LINE,
                      NULL) == OK);
     /* DEL erases, CR ends the line as NL, ^U kills the line */
     UEXPECT(con_write(con, "ab\x7f" "c\r", 5) == OK);
-    UEXPECT(con_call(con, MICA_CONSOLE_READ, 64, 0, NULL, 0, &r, buf, 64) ==
-            OK);
-    UEXPECT(r.count == 3 && memcmp(buf, "ac\n", 3) == 0);
+    UEXPECT(con_read(con, 64, 0, buf, 64, &n) == OK);
+    UEXPECT(n == 3 && memcmp(buf, "ac\n", 3) == 0);
     UEXPECT(con_write(con, "xyz\x15" "q\n", 6) == OK);
-    UEXPECT(con_call(con, MICA_CONSOLE_READ, 64, 0, NULL, 0, &r, buf, 64) ==
-            OK);
-    UEXPECT(r.count == 2 && memcmp(buf, "q\n", 2) == 0);
+    UEXPECT(con_read(con, 64, 0, buf, 64, &n) == OK);
+    UEXPECT(n == 2 && memcmp(buf, "q\n", 2) == 0);
     /* a line read in two parts; ^D on an empty line: the end of file */
     UEXPECT(con_write(con, "long\n\x04", 6) == OK);
-    UEXPECT(con_call(con, MICA_CONSOLE_READ, 2, 0, NULL, 0, &r, buf, 64) ==
-            OK);
-    UEXPECT(r.count == 2 && memcmp(buf, "lo", 2) == 0);
-    UEXPECT(con_call(con, MICA_CONSOLE_READ, 64, 0, NULL, 0, &r, buf, 64) ==
-            OK);
-    UEXPECT(r.count == 3 && memcmp(buf, "ng\n", 3) == 0);
-    UEXPECT(con_call(con, MICA_CONSOLE_READ, 64, 0, NULL, 0, &r, buf, 64) ==
-            OK);
-    UEXPECT(r.count == 0);
+    UEXPECT(con_read(con, 2, 0, buf, 64, &n) == OK);
+    UEXPECT(n == 2 && memcmp(buf, "lo", 2) == 0);
+    UEXPECT(con_read(con, 64, 0, buf, 64, &n) == OK);
+    UEXPECT(n == 3 && memcmp(buf, "ng\n", 3) == 0);
+    UEXPECT(con_read(con, 64, 0, buf, 64, &n) == OK);
+    UEXPECT(n == 0);
     /* nothing there: NOWAIT says so; a partial line is not readable */
     UEXPECT(con_write(con, "part", 4) == OK);
-    UEXPECT(con_call(con, MICA_CONSOLE_READ, 64, MICA_CONSOLE_NOWAIT, NULL,
-                     0, &r, buf, 64) == ERR_SHOULD_WAIT);
+    UEXPECT(con_read(con, 64, CONSOLE_NOWAIT, buf, 64, &n) ==
+            ERR_SHOULD_WAIT);
     /* leaving line mode hands the partial line over */
-    UEXPECT(con_mode(con, MICA_CONSOLE_LOOPBACK | MICA_CONSOLE_CRLF, NULL) ==
+    UEXPECT(con_mode(con, CONSOLE_LOOPBACK | CONSOLE_CRLF, NULL) ==
             OK);
     UEXPECT(con_read_n(con, buf, 4) == OK);
     UEXPECT(memcmp(buf, "part", 4) == 0);
@@ -276,18 +280,15 @@ struct blocked_read {
 static void *read_one(void *arg)
 {
     struct blocked_read *b = arg;
-    struct mica_console_msg r;
     char c;
-    b->status = con_call(b->con, MICA_CONSOLE_READ, 1, 0, NULL, 0, &r, &c,
-                         1);
-    b->count = r.count;
+    b->status = con_read(b->con, 1, 0, &c, 1, &b->count);
     return NULL;
 }
 
 /* Wait until the driver counts `n` waiting readers. */
 static bool readers_waiting(mica_handle_t con, uint32_t n)
 {
-    struct mica_console_info info;
+    struct console_info info;
     uint64_t end = now_ns() + BOUND;
     while (con_info(con, &info) == OK && info.readers != n &&
            now_ns() < end)
@@ -302,7 +303,7 @@ static void too_many_readers(mica_handle_t con)
     static struct blocked_read b[N];
     static pthread_t t[N];
     pthread_attr_t attr;
-    struct mica_console_msg r;
+    uint32_t n;
     char buf[N];
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 64 * 1024);
@@ -314,10 +315,8 @@ static void too_many_readers(mica_handle_t con)
     }
     UEXPECT(started == N);
     UEXPECT(readers_waiting(con, (uint32_t)started));
-    UEXPECT(con_call(con, MICA_CONSOLE_READ, 1, 0, NULL, 0, &r, buf, 1) ==
-            ERR_NO_RESOURCES);
-    UEXPECT(con_call(con, MICA_CONSOLE_READ, 1, MICA_CONSOLE_NOWAIT, NULL, 0,
-                     &r, buf, 1) == ERR_SHOULD_WAIT);
+    UEXPECT(con_read(con, 1, 0, buf, 1, &n) == ERR_NO_RESOURCES);
+    UEXPECT(con_read(con, 1, CONSOLE_NOWAIT, buf, 1, &n) == ERR_SHOULD_WAIT);
     memset(buf, 'r', sizeof(buf));
     UEXPECT(con_write(con, buf, (uint32_t)started) == OK);    /* one each */
     for (int i = 0; i < started; i++) {
@@ -332,65 +331,50 @@ UTEST(uart_protocol_errors)
 {
     struct service s;
     mica_handle_t con, ev;
-    struct mica_console_msg r;
+    uint64_t q[64] = { 0 };
+    uint32_t n, old;
     char buf[16];
     UASSERT(uart2_up(&s, &con) == OK);
-    UEXPECT(con_mode(con, MICA_CONSOLE_LOOPBACK, NULL) == OK);
-    /* shorter than a header: INVALID_ARGS, op 0 */
-    uint8_t rep[64];
-    struct mica_msg_buf b = { .bytes = rep, .bytes_cap = sizeof(rep) };
-    struct mica_msg shorty = { "abc", NULL, 3, 0 };
-    UEXPECT(mica_channel_call(con, &shorty, &b, now_ns() + BOUND) == OK);
-    memcpy(&r, rep, sizeof(r));
-    UEXPECT(b.actual_bytes == sizeof(r) && r.op == 0 &&
-            r.status == ERR_INVALID_ARGS);
-    /* a handle with the request: INVALID_ARGS, and the handle is closed */
-    struct mica_console_msg q = { .op = MICA_CONSOLE_INFO };
+    UEXPECT(con_mode(con, CONSOLE_LOOPBACK, NULL) == OK);
+    /* shorter than a header; with a handle (which is closed); bytes
+     * after a request; an unknown method */
+    UEXPECT(raw_call(con, "abc", 3, NULL, 0, 0) == ERR_INVALID_ARGS);
+    uint32_t len = encode(&console_info_method, CONSOLE_INFO_ID, NULL, q);
+    UASSERT(len == IDL_HEADER_SIZE);
     UASSERT(mica_event_create(0, &ev) == OK);
-    struct mica_msg with = { &q, &ev, sizeof(q), 1 };
-    UEXPECT(mica_channel_call(con, &with, &b, now_ns() + BOUND) == OK);
-    memcpy(&r, rep, sizeof(r));
-    UEXPECT(r.op == MICA_CONSOLE_INFO && r.status == ERR_INVALID_ARGS);
-    /* an unknown operation */
-    UEXPECT(con_call(con, 99, 0, 0, NULL, 0, &r, NULL, 0) ==
-            ERR_NOT_SUPPORTED);
-    UEXPECT(r.op == 99);
-    /* WRITE: count and bytes differ; more than DATA_MAX */
-    UEXPECT(con_call(con, MICA_CONSOLE_WRITE, 5, 0, "abc", 3, &r, NULL, 0) ==
+    UEXPECT(raw_call(con, q, len, &ev, 1, 5) == ERR_INVALID_ARGS);
+    UEXPECT(raw_call(con, q, len + 8, NULL, 0, 5) == ERR_INVALID_ARGS);
+    struct console_mode_req mq = { CONSOLE_LOOPBACK };
+    len = encode(&console_mode_method, 99, &mq, q);
+    UEXPECT(len && raw_call(con, q, len, NULL, 0, 5) == ERR_NOT_SUPPORTED);
+    /* write: more than DATA_MAX (the stub will not send it; the driver
+     * will not take it), a count that is not the bytes given */
+    static char big[CONSOLE_DATA_MAX + 8];
+    UEXPECT(console_write(con, big, CONSOLE_DATA_MAX + 1, NULL) ==
+            ERR_OUT_OF_RANGE);
+    struct console_write_req wq = { { "abc", 3 } };
+    len = encode(&console_write_method, CONSOLE_WRITE_ID, &wq, q);
+    UASSERT(len == IDL_HEADER_SIZE + 16);
+    ((uint32_t *)q)[9] = 9;             /* the count: past the end */
+    UEXPECT(raw_call(con, q, len, NULL, 0, 5) == ERR_INVALID_ARGS);
+    /* read: count 0 or too big, unknown flags, NOWAIT with nothing */
+    UEXPECT(con_read(con, 0, 0, buf, 16, &n) == ERR_INVALID_ARGS);
+    UEXPECT(con_read(con, CONSOLE_DATA_MAX + 1, 0, buf, 16, &n) ==
             ERR_INVALID_ARGS);
-    UEXPECT(con_call(con, MICA_CONSOLE_WRITE, MICA_CONSOLE_DATA_MAX + 1, 0,
-                     "a", 1, &r, NULL, 0) == ERR_INVALID_ARGS);
-    /* READ: bytes after the header, count 0 or too big, unknown flags,
-     * NOWAIT with nothing to read */
-    UEXPECT(con_call(con, MICA_CONSOLE_READ, 1, 0, "x", 1, &r, buf, 16) ==
-            ERR_INVALID_ARGS);
-    UEXPECT(con_call(con, MICA_CONSOLE_READ, 0, 0, NULL, 0, &r, buf, 16) ==
-            ERR_INVALID_ARGS);
-    UEXPECT(con_call(con, MICA_CONSOLE_READ, MICA_CONSOLE_DATA_MAX + 1, 0,
-                     NULL, 0, &r, buf, 16) == ERR_INVALID_ARGS);
-    UEXPECT(con_call(con, MICA_CONSOLE_READ, 1, 2, NULL, 0, &r, buf, 16) ==
-            ERR_INVALID_ARGS);
-    UEXPECT(con_call(con, MICA_CONSOLE_READ, 1, MICA_CONSOLE_NOWAIT, NULL, 0,
-                     &r, buf, 16) == ERR_SHOULD_WAIT);
-    /* MODE: unknown bits, bytes after the header; INFO: the same */
-    UEXPECT(con_call(con, MICA_CONSOLE_MODE, 0, 0x10, NULL, 0, &r, NULL, 0) ==
-            ERR_INVALID_ARGS);
-    UEXPECT(con_call(con, MICA_CONSOLE_MODE, 0, 0, "x", 1, &r, NULL, 0) ==
-            ERR_INVALID_ARGS);
-    UEXPECT(con_call(con, MICA_CONSOLE_INFO, 0, 0, "x", 1, &r, NULL, 0) ==
-            ERR_INVALID_ARGS);
+    UEXPECT(con_read(con, 1, 2, buf, 16, &n) == ERR_INVALID_ARGS);
+    UEXPECT(con_read(con, 1, CONSOLE_NOWAIT, buf, 16, &n) ==
+            ERR_SHOULD_WAIT);
+    /* mode: unknown bits */
+    UEXPECT(con_mode(con, 0x10, NULL) == ERR_INVALID_ARGS);
     /* a request written, not called, is dropped unanswered */
-    struct mica_console_msg w = { .op = MICA_CONSOLE_WRITE, .count = 1 };
-    char wbuf[sizeof(w) + 1];
-    memcpy(wbuf, &w, sizeof(w));
-    wbuf[sizeof(w)] = 'Z';
-    UEXPECT(mica_channel_write(con, wbuf, sizeof(wbuf), NULL, 0) == OK);
+    wq = (struct console_write_req){ { "Z", 1 } };
+    len = encode(&console_write_method, CONSOLE_WRITE_ID, &wq, q);
+    UEXPECT(mica_channel_write(con, q, len, NULL, 0) == OK);
     UEXPECT(con_write(con, "k", 1) == OK);
     UEXPECT(con_read_n(con, buf, 1) == OK && buf[0] == 'k');
-    /* the mode was left as it was by the refused MODE calls */
-    UEXPECT(con_call(con, MICA_CONSOLE_MODE, 0, MICA_CONSOLE_LOOPBACK, NULL,
-                     0, &r, NULL, 0) == OK);
-    UEXPECT(r.flags == MICA_CONSOLE_LOOPBACK);
+    /* the mode was left as it was by the refused mode calls */
+    UEXPECT(con_mode(con, CONSOLE_LOOPBACK, &old) == OK);
+    UEXPECT(old == CONSOLE_LOOPBACK);
     too_many_readers(con);
     mica_handle_close(con);
     service_stop(&s);
@@ -404,12 +388,12 @@ UTEST(uart_serves_a_programs_stdio)
     mica_handle_t con;
     static const char text[] = UART2_LINE "probe bin/stdioprobe stdio=uart2\n";
     UASSERT(uart2_up(&srv[0], &con) == OK);
-    UEXPECT(con_mode(con, MICA_CONSOLE_LOOPBACK, NULL) == OK);
+    UEXPECT(con_mode(con, CONSOLE_LOOPBACK, NULL) == OK);
     /* parsing the two lines leaves uart2's entry where it was, the same */
-    struct service_set set = { srv, 1 };
+    struct service_set set = { srv, 1, NULL };
     UASSERT(start(text, 1, &set, &srv[1]) == OK);
     UEXPECT(exit_code(srv[1].proc) == 0);       /* it read its "ping" */
-    struct mica_console_info info;
+    struct console_info info;
     UEXPECT(con_info(con, &info) == OK);
     UEXPECT(info.tx_bytes >= 5 && info.rx_bytes >= 5);
     service_stop(&srv[1]);
@@ -459,7 +443,7 @@ UTEST(uart_cannot_touch_com1)
     }
     UEXPECT(seen == 0x5a);
     UEXPECT(mica_thread_kill(t1) == OK);
-    struct mica_console_info info;
+    struct console_info info;
     UEXPECT(con_info(con, &info) == OK);        /* the driver still serves */
     UASSERT(run_in_driver(s.proc, code_at, data_at + 1, 0x3f8 + 7, &t2) ==
             OK);
@@ -512,12 +496,12 @@ static void driver_round(void)
     static const char text[] = UART2_LINE "probe bin/stdioprobe stdio=uart2\n";
     UASSERT(uart2_up(&srv[0], &con) == OK);
     UASSERT(service_connect(&srv[0], "second", &con2) == OK);
-    UEXPECT(con_mode(con2, MICA_CONSOLE_LOOPBACK, NULL) == OK);
+    UEXPECT(con_mode(con2, CONSOLE_LOOPBACK, NULL) == OK);
     UEXPECT(con_write(con2, "xy", 2) == OK);
     UEXPECT(con_read_n(con, buf, 2) == OK);
     /* out of loopback: the probe's "ping" leaves, and no line comes */
     UEXPECT(con_mode(con2, 0, NULL) == OK);
-    struct service_set set = { srv, 1 };
+    struct service_set set = { srv, 1, NULL };
     UASSERT(start(text, 1, &set, &srv[1]) == OK);
     UEXPECT(readers_waiting(con, 1));
     service_stop(&srv[0]);
@@ -544,11 +528,11 @@ UTEST(uart_instances_leave_nothing)
 UTEST(console_is_the_uart_on_com1)
 {
     mica_handle_t console = mica_cap("uart", 0);
-    struct mica_console_info a, b;
+    struct console_info a, b;
     UASSERT(console != 0);
     UASSERT(con_info(console, &a) == OK);
-    UEXPECT(a.mode == (MICA_CONSOLE_ECHO | MICA_CONSOLE_LINE |
-                       MICA_CONSOLE_CRLF));
+    UEXPECT(a.mode == (CONSOLE_ECHO | CONSOLE_LINE |
+                       CONSOLE_CRLF));
     UEXPECT(a.irq.number == 4);
     UEXPECT(a.tx_bytes > 0 && a.interrupts > 0 && a.irq.acked > 0);
     static const char line[] = "    # the console shows this line\n";
@@ -564,30 +548,6 @@ UTEST(console_is_the_uart_on_com1)
 }
 
 /* --- the PS/2 keyboard ------------------------------------------------------ */
-
-static int kbd_call(mica_handle_t h, uint32_t op, uint32_t flags,
-                    uint32_t max, struct kbd_event *ev, uint32_t *count,
-                    struct kbd_info *info)
-{
-    struct kbd_request q = { .op = op, .flags = flags, .max = max };
-    uint8_t rep[sizeof(struct kbd_reply) + sizeof(struct kbd_info) +
-                KBD_EVENTS_MAX * sizeof(struct kbd_event)];
-    struct mica_msg msg = { &q, NULL, sizeof(q), 0 };
-    struct mica_msg_buf b = { .bytes = rep, .bytes_cap = sizeof(rep) };
-    int err = mica_channel_call(h, &msg, &b, now_ns() + BOUND);
-    if (err)
-        return err;
-    struct kbd_reply r;
-    memcpy(&r, rep, sizeof(r));
-    if (count)
-        *count = r.count;
-    uint32_t body = b.actual_bytes - (uint32_t)sizeof(r);
-    if (ev && r.count * sizeof(*ev) == body)
-        memcpy(ev, rep + sizeof(r), body);
-    if (info && body == sizeof(*info))
-        memcpy(info, rep + sizeof(r), body);
-    return r.status;
-}
 
 /* The controller's ports, enabled for this process too (once). */
 static bool kbd_ports(void)
@@ -635,7 +595,7 @@ static bool kbd_events(mica_handle_t h, struct kbd_event *ev, uint32_t n)
 {
     for (uint32_t got = 0; got < n;) {
         uint32_t c = 0;
-        if (kbd_call(h, KBD_OP_READ, 0, n - got, ev + got, &c, NULL) != OK ||
+        if (kbd_read(h, n - got, 0, ev + got, n - got, &c) != OK ||
             c == 0 || c > n - got)
             return false;
         got += c;
@@ -645,7 +605,8 @@ static bool kbd_events(mica_handle_t h, struct kbd_event *ev, uint32_t n)
 
 struct want {
     uint16_t code;
-    uint8_t pressed, ascii;
+    bool pressed;
+    uint8_t ascii;
     uint16_t mods;
 };
 
@@ -688,7 +649,7 @@ UTEST(ps2kbd_injected_scancodes)
     static struct kbd_event ev[N];
     UASSERT(kbd != 0);
     UASSERT(kbd_ports());
-    UASSERT(kbd_call(kbd, KBD_OP_INFO, 0, 0, NULL, NULL, &before) == OK);
+    UASSERT(kbd_info(kbd, &before) == OK);
     UEXPECT(before.irq.number == 1);
     for (unsigned i = 0; i < sizeof(bytes); i++)
         UASSERT(inject(bytes[i]));
@@ -704,10 +665,10 @@ UTEST(ps2kbd_injected_scancodes)
         UEXPECT(same);
     }
     uint32_t c = 1;
-    UEXPECT(kbd_call(kbd, KBD_OP_READ, KBD_NOWAIT, 8, ev, &c, NULL) ==
+    UEXPECT(kbd_read(kbd, 8, KBD_NOWAIT, ev, N, &c) ==
             ERR_SHOULD_WAIT);                   /* nothing more */
-    UASSERT(kbd_call(kbd, KBD_OP_INFO, 0, 0, NULL, NULL, &after) == OK);
-    UEXPECT(after.bytes == before.bytes + sizeof(bytes) - 1);
+    UASSERT(kbd_info(kbd, &after) == OK);
+    UEXPECT(after.key_bytes == before.key_bytes + sizeof(bytes) - 1);
     UEXPECT(after.other == before.other + 1);
     UEXPECT(after.events >= before.events + N);
     UEXPECT(after.interrupts > before.interrupts);
@@ -725,7 +686,7 @@ static void *read_key(void *arg)
 {
     struct blocked_key *b = arg;
     struct kbd_event ev;
-    b->status = kbd_call(b->kbd, KBD_OP_READ, 0, 1, &ev, &b->count, NULL);
+    b->status = kbd_read(b->kbd, 1, 0, &ev, 1, &b->count);
     return NULL;
 }
 
@@ -733,7 +694,7 @@ static bool kbd_readers_waiting(mica_handle_t kbd, uint32_t n)
 {
     struct kbd_info info = { 0 };
     uint64_t end = now_ns() + BOUND;
-    while (kbd_call(kbd, KBD_OP_INFO, 0, 0, NULL, NULL, &info) == OK &&
+    while (kbd_info(kbd, &info) == OK &&
            info.readers != n && now_ns() < end)
         mica_nanosleep(now_ns() + 1000000);
     return info.readers == n;
@@ -748,29 +709,23 @@ UTEST(ps2kbd_protocol_errors)
     uint32_t c;
     UASSERT(kbd != 0);
     UASSERT(kbd_ports());
-    /* the request's size, handles, op, max, flags */
-    uint8_t rep[64];
-    struct kbd_reply r;
-    struct mica_msg_buf mb = { .bytes = rep, .bytes_cap = sizeof(rep) };
-    struct mica_msg shorty = { "abc", NULL, 3, 0 };
-    UEXPECT(mica_channel_call(kbd, &shorty, &mb, now_ns() + BOUND) == OK);
-    memcpy(&r, rep, sizeof(r));
-    UEXPECT(r.status == ERR_INVALID_ARGS && r.count == 0);
-    struct kbd_request q = { .op = KBD_OP_INFO };
+    /* malformed messages: too short, with a handle, an unknown method,
+     * bytes after the request; then max and flags */
+    uint64_t q[64] = { 0 };
+    struct kbd_read_req rq = { 1, 0 };
+    UEXPECT(raw_call(kbd, "abc", 3, NULL, 0, 0) == ERR_INVALID_ARGS);
+    uint32_t n = encode(&kbd_info_method, KBD_INFO_ID, NULL, q);
+    UASSERT(n == IDL_HEADER_SIZE);
     UASSERT(mica_event_create(0, &ev) == OK);
-    struct mica_msg with = { &q, &ev, sizeof(q), 1 };
-    UEXPECT(mica_channel_call(kbd, &with, &mb, now_ns() + BOUND) == OK);
-    memcpy(&r, rep, sizeof(r));
-    UEXPECT(r.status == ERR_INVALID_ARGS);
-    UEXPECT(kbd_call(kbd, 7, 0, 1, NULL, NULL, NULL) == ERR_NOT_SUPPORTED);
-    UEXPECT(kbd_call(kbd, KBD_OP_READ, 0, 0, NULL, NULL, NULL) ==
+    UEXPECT(raw_call(kbd, q, n, &ev, 1, 5) == ERR_INVALID_ARGS);
+    UEXPECT(raw_call(kbd, q, n + 8, NULL, 0, 5) == ERR_INVALID_ARGS);
+    n = encode(&kbd_read_method, 7, &rq, q);
+    UEXPECT(n && raw_call(kbd, q, n, NULL, 0, 5) == ERR_NOT_SUPPORTED);
+    UEXPECT(kbd_read(kbd, 0, 0, NULL, 0, NULL) == ERR_INVALID_ARGS);
+    UEXPECT(kbd_read(kbd, KBD_EVENTS_MAX + 1, 0, NULL, 0, NULL) ==
             ERR_INVALID_ARGS);
-    UEXPECT(kbd_call(kbd, KBD_OP_READ, 0, KBD_EVENTS_MAX + 1, NULL, NULL,
-                     NULL) == ERR_INVALID_ARGS);
-    UEXPECT(kbd_call(kbd, KBD_OP_READ, 2, 1, NULL, NULL, NULL) ==
-            ERR_INVALID_ARGS);
-    UEXPECT(kbd_call(kbd, KBD_OP_READ, KBD_NOWAIT, 1, NULL, &c, NULL) ==
-            ERR_SHOULD_WAIT);
+    UEXPECT(kbd_read(kbd, 1, 2, NULL, 0, NULL) == ERR_INVALID_ARGS);
+    UEXPECT(kbd_read(kbd, 1, KBD_NOWAIT, NULL, 0, &c) == ERR_SHOULD_WAIT);
     /* 64 reads wait; the 65th is refused; a key each lets them go */
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -783,8 +738,7 @@ UTEST(ps2kbd_protocol_errors)
     }
     UEXPECT(started == N);
     UEXPECT(kbd_readers_waiting(kbd, (uint32_t)started));
-    UEXPECT(kbd_call(kbd, KBD_OP_READ, 0, 1, NULL, NULL, NULL) ==
-            ERR_NO_RESOURCES);
+    UEXPECT(kbd_read(kbd, 1, 0, NULL, 0, NULL) == ERR_NO_RESOURCES);
     for (int i = 0; i < started; i++)
         UEXPECT(inject((uint8_t)(i & 1 ? 0x9e : 0x1e)));  /* a, up, down */
     for (int i = 0; i < started; i++) {

@@ -5,9 +5,11 @@
  * The suite is the console server itself: it spawns bin/stdioprobe
  * (user/tests/progs/stdioprobe.c), an ordinary musl program, with one
  * end of a channel as its console, and answers on the other end the
- * console protocol calls (mica/console.h) the kernel makes for the
+ * console protocol calls (idl/console.idl) the kernel makes for the
  * program's read, write and their vector forms.  So it sees exactly
- * what the kernel sends, and can answer anything, the wrong things too.
+ * what the kernel sends, checked by the generated decoder, and can
+ * answer anything, the wrong things too: the kernel must refuse every
+ * reply that is not a well-formed one to its call.
  * process_set_stdio's own errors are here as well.
  *
  * init gives this suite the bootfs (`bootfs` capability).  Every wait
@@ -16,10 +18,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <mica/console.h>
-
 #include "bootfs.h"
 #include "caps.h"
+#include "console.h"
+#include "idl.h"
 #include "mica.h"
 #include "spawn.h"
 #include "utest.h"
@@ -86,16 +88,44 @@ static int exit_code(mica_handle_t proc)
 
 /* One request as the server sees it. */
 struct req {
-    struct mica_console_msg q;
-    char data[MICA_CONSOLE_DATA_MAX + 1];   /* WRITE's bytes, NUL added */
+    const struct idl_method *m;     /* write or read; NULL: neither */
+    bool good;                      /* it decoded (idl_decode) */
+    uint32_t count, flags;          /* write: the bytes; read: asked for */
+    char data[CONSOLE_DATA_MAX + 1];    /* write's bytes, NUL added */
     uint32_t nbytes, nhandles;
-    uint64_t txid;
+    uint64_t txid;                  /* the channel's */
+    uint64_t itxid;                 /* the protocol's */
 };
+
+static void decode(const uint64_t *buf, struct req *r)
+{
+    struct idl_header h;
+    if (idl_decode_header(buf, r->nbytes, false, &h))
+        return;
+    r->itxid = h.txid;
+    r->m = h.method == CONSOLE_WRITE_ID  ? &console_write_method
+           : h.method == CONSOLE_READ_ID ? &console_read_method
+                                         : NULL;
+    if (r->m == &console_write_method) {
+        struct console_write_req q;
+        r->good = idl_decode(&r->m->request, buf, r->nbytes, NULL, NULL,
+                             r->nhandles, &q) == OK;
+        if (r->good) {
+            r->count = q.data.count;
+            memcpy(r->data, q.data.data, q.data.count);
+        }
+    } else if (r->m) {
+        struct console_read_req q;
+        r->good = idl_decode(&r->m->request, buf, r->nbytes, NULL, NULL,
+                             r->nhandles, &q) == OK;
+        r->count = q.count;
+        r->flags = q.flags;
+    }
+}
 
 static int next_req(mica_handle_t con, struct req *r)
 {
-    static uint8_t buf[sizeof(struct mica_console_msg) +
-                       MICA_CONSOLE_DATA_MAX];
+    static uint64_t buf[(IDL_HEADER_SIZE + 8 + CONSOLE_DATA_MAX) / 8 + 1];
     struct mica_msg_buf b = { .bytes = buf, .bytes_cap = sizeof(buf) };
     memset(r, 0, sizeof(*r));
     int err = mica_object_wait_one(con, SIGNAL_READABLE | SIGNAL_PEER_CLOSED,
@@ -107,25 +137,44 @@ static int next_req(mica_handle_t con, struct req *r)
     r->nbytes = b.actual_bytes;
     r->nhandles = b.actual_handles;
     r->txid = b.txid;
-    if (b.actual_bytes >= sizeof(r->q)) {
-        memcpy(&r->q, buf, sizeof(r->q));
-        memcpy(r->data, buf + sizeof(r->q), b.actual_bytes - sizeof(r->q));
-    }
+    decode(buf, r);
     return OK;
 }
 
-/* Answer r: header fields as given, then n bytes of data. */
+/* The reply to r with `status` and, when OK, its results: a write's
+ * count, or a read's n bytes of data; into buf (room for a read's
+ * largest).  Its length. */
+static uint32_t reply_of(const struct req *r, int status, uint32_t count,
+                         const void *data, uint32_t n, uint64_t *buf)
+{
+    struct idl_header h = { IDL_MAGIC, IDL_FLAG_REPLY, r->itxid,
+                            r->m ? r->m->id : 0, status, 0 };
+    struct console_write_resp w = { count };
+    struct console_read_resp rd = { { data, n } };
+    struct idl_out o = { .bytes = buf, .cap = IDL_HEADER_SIZE + 8 +
+                                              CONSOLE_DATA_MAX };
+    if (status || !r->m) {
+        memcpy(buf, &h, sizeof(h));
+        return sizeof(h);
+    }
+    bool wr = r->m == &console_write_method;
+    return idl_encode(&r->m->reply, &h, wr ? (void *)&w : (void *)&rd, &o)
+               ? 0 : o.len;
+}
+
+static uint64_t rbuf[(IDL_HEADER_SIZE + 8 + CONSOLE_DATA_MAX) / 8];
+
+static int send(mica_handle_t con, const struct req *r, uint32_t len)
+{
+    struct mica_msg m = { rbuf, NULL, len, 0 };
+    return mica_channel_reply_read(con, r->txid, &m, NULL, 0);
+}
+
+/* Answer r: status, and a write's count or a read's n bytes. */
 static int answer(mica_handle_t con, const struct req *r, int status,
                   uint32_t count, const void *data, uint32_t n)
 {
-    static uint8_t buf[sizeof(struct mica_console_msg) +
-                       MICA_CONSOLE_DATA_MAX];
-    struct mica_console_msg a = { .op = r->q.op, .status = status,
-                                  .count = count };
-    memcpy(buf, &a, sizeof(a));
-    memcpy(buf + sizeof(a), data, n);
-    struct mica_msg m = { buf, NULL, (uint32_t)sizeof(a) + n, 0 };
-    return mica_channel_reply_read(con, r->txid, &m, NULL, 0);
+    return send(con, r, reply_of(r, status, count, data, n, rbuf));
 }
 
 /* The next request is a WRITE call of exactly `text`; answered OK. */
@@ -135,16 +184,15 @@ static bool expect_write(mica_handle_t con, const char *text)
     size_t n = strlen(text);
     if (next_req(con, &r) != OK)
         return false;
-    bool ok = r.txid && r.q.op == MICA_CONSOLE_WRITE && r.q.status == 0 &&
-              r.q.count == n && r.nbytes == sizeof(r.q) + n &&
-              r.nhandles == 0 && memcmp(r.data, text, n) == 0;
+    bool ok = r.txid && r.m == &console_write_method && r.good &&
+              r.count == n && r.nhandles == 0 && memcmp(r.data, text, n) == 0;
     if (!ok) {
         for (char *c = r.data; *c; c++)     /* one comment line */
             *c = *c == '\n' ? '|' : *c;
-        printf("    # wanted a write of %zu bytes, got op %u count %u "
-               "'%.60s'\n", n, r.q.op, r.q.count, r.data);
+        printf("    # wanted a write of %zu bytes, got %s count %u "
+               "'%.60s'\n", n, r.m ? r.m->name : "?", r.count, r.data);
     }
-    answer(con, &r, OK, r.q.count, NULL, 0);
+    answer(con, &r, OK, r.count, NULL, 0);
     return ok;
 }
 
@@ -156,9 +204,9 @@ static bool expect_read(mica_handle_t con, const char *text)
     uint32_t n = text ? (uint32_t)strlen(text) : 0;
     if (next_req(con, &r) != OK)
         return false;
-    bool ok = r.txid && r.q.op == MICA_CONSOLE_READ && r.q.count >= n &&
-              r.q.count <= 1024 && r.q.flags == 0 &&
-              r.nbytes == sizeof(r.q) && r.nhandles == 0;
+    bool ok = r.txid && r.m == &console_read_method && r.good &&
+              r.count >= n && r.count <= 1024 && r.flags == 0 &&
+              r.nhandles == 0;
     answer(con, &r, OK, n, text, n);
     return ok;
 }
@@ -215,42 +263,62 @@ static bool expect_report(mica_handle_t con, int step, const char *result)
     return expect_write(con, line);
 }
 
-/* Answer the next request, which must be `op`, with a bare header. */
-static bool answer_next(mica_handle_t con, uint32_t op, int status,
-                        uint32_t count, const void *data, uint32_t n,
-                        struct req *r)
+/* Answer the next request, which must be a good one of method m. */
+static bool answer_next(mica_handle_t con, const struct idl_method *m,
+                        int status, uint32_t count, const void *data,
+                        uint32_t n, struct req *r)
 {
-    if (next_req(con, r) != OK || r->q.op != op)
+    if (next_req(con, r) != OK || r->m != m || !r->good)
         return false;
     return answer(con, r, status, count, data, n) == OK;
 }
 
+/* Answer the next request, a good one of method m, OK but spoilt: byte
+ * `at` of the reply XORed with x, or (at 0) its length grown by 8. */
+static bool spoil_next(mica_handle_t con, const struct idl_method *m,
+                       uint32_t at, uint8_t x, uint32_t count,
+                       const char *data)
+{
+    struct req r;
+    uint32_t n = data ? (uint32_t)strlen(data) : 0;
+    if (next_req(con, &r) != OK || r.m != m || !r.good)
+        return false;
+    uint32_t len = reply_of(&r, OK, count, data, n, rbuf);
+    if (at)
+        ((uint8_t *)rbuf)[at] ^= x;
+    else
+        memset((uint8_t *)rbuf + len, 0, 8), len += 8;
+    return len && send(con, &r, len) == OK;
+}
+
 /* What the server answers wrongly, and what the program cannot do, reach
  * the program as Linux errors; nothing reaches the server that the
- * kernel can refuse alone. */
+ * kernel can refuse alone.  Every reply that is not a well-formed one
+ * to the kernel's call (docs/idl.md) is EIO, and leaves the kernel as
+ * it was. */
 UTEST(stdio_errors_reach_the_program)
 {
+    const struct idl_method *wr = &console_write_method;
+    const struct idl_method *rd = &console_read_method;
     mica_handle_t p, con, ev;
     struct req r;
     UASSERT(spawn_probe("errors", 0, &p, &con) == OK);
     /* 1: the server's error, as errno */
-    UEXPECT(answer_next(con, MICA_CONSOLE_WRITE, ERR_NO_RESOURCES, 0, NULL, 0,
-                        &r));
-    UEXPECT(expect_report(con, 1, "-11"));              /* EAGAIN */
+    UEXPECT(answer_next(con, wr, ERR_INVALID_ARGS, 0, NULL, 0, &r));
+    UEXPECT(expect_report(con, 1, "-22"));              /* EINVAL */
     /* 2, 3: a count above what was sent, a reply shorter than a header */
-    UEXPECT(answer_next(con, MICA_CONSOLE_WRITE, OK, 3, NULL, 0, &r));
+    UEXPECT(answer_next(con, wr, OK, 3, NULL, 0, &r));
     UEXPECT(expect_report(con, 2, "-5"));               /* EIO */
     UASSERT(next_req(con, &r) == OK);
-    struct mica_msg shorty = { &r.q, NULL, 4, 0 };
-    UEXPECT(mica_channel_reply_read(con, r.txid, &shorty, NULL, 0) == OK);
+    UEXPECT(send(con, &r, 4) == OK);
     UEXPECT(expect_report(con, 3, "-5"));
     /* 4: bytes read; 5: a count that is not the bytes given */
-    UEXPECT(answer_next(con, MICA_CONSOLE_READ, OK, 3, "abc", 3, &r));
+    UEXPECT(answer_next(con, rd, OK, 0, "abc", 3, &r));
     UEXPECT(expect_report(con, 4, "3"));
-    UEXPECT(answer_next(con, MICA_CONSOLE_READ, OK, 5, "ab", 2, &r));
+    UEXPECT(spoil_next(con, rd, IDL_HEADER_SIZE + 4, 9 ^ 2, 0, "ab"));
     UEXPECT(expect_report(con, 5, "-5"));
     /* 6: the program's buffer is bad: EFAULT once the bytes come */
-    UEXPECT(answer_next(con, MICA_CONSOLE_READ, OK, 3, "abc", 3, &r));
+    UEXPECT(answer_next(con, rd, OK, 0, "abc", 3, &r));
     UEXPECT(expect_report(con, 6, "-14"));
     /* 7: read of 0, fd 3 both ways, TIOCGWINSZ (80 columns), another
      * ioctl, too many iovecs, iovecs that cannot be read: no call at
@@ -259,32 +327,60 @@ UTEST(stdio_errors_reach_the_program)
     UEXPECT(expect_report(con, 8, "-14"));
     /* 9: a big read asks for 1024 bytes at most */
     UASSERT(next_req(con, &r) == OK);
-    UEXPECT(r.q.op == MICA_CONSOLE_READ && r.q.count == 1024);
-    answer(con, &r, OK, 1, "q", 1);
+    UEXPECT(r.m == rd && r.good && r.count == 1024);
+    answer(con, &r, OK, 0, "q", 1);
     UEXPECT(expect_report(con, 9, "1"));
     /* 10: 10000 bytes in three calls; 11: a short answer ends a write */
     uint32_t sizes[3] = { 4096, 4096, 1808 };
     for (int i = 0; i < 3; i++) {
         UASSERT(next_req(con, &r) == OK);
-        UEXPECT(r.q.op == MICA_CONSOLE_WRITE && r.q.count == sizes[i] &&
+        UEXPECT(r.m == wr && r.good && r.count == sizes[i] &&
                 r.data[0] == 'b' && r.data[sizes[i] - 1] == 'b');
-        answer(con, &r, OK, r.q.count, NULL, 0);
+        answer(con, &r, OK, r.count, NULL, 0);
     }
     UEXPECT(expect_report(con, 10, "10000"));
-    UEXPECT(answer_next(con, MICA_CONSOLE_WRITE, OK, 100, NULL, 0, &r));
+    UEXPECT(answer_next(con, wr, OK, 100, NULL, 0, &r));
     UEXPECT(expect_report(con, 11, "100"));
     /* 12: a reply with a handle does not fit: EIO, the handle stays */
     UASSERT(next_req(con, &r) == OK);
     UASSERT(mica_event_create(0, &ev) == OK);
-    struct mica_console_msg a = { .op = r.q.op, .count = 1 };
-    struct mica_msg with = { &a, &ev, sizeof(a), 1 };
+    uint32_t len = reply_of(&r, OK, 1, NULL, 0, rbuf);
+    struct mica_msg with = { rbuf, &ev, len, 1 };
     UEXPECT(mica_channel_reply_read(con, r.txid, &with, NULL, 0) ==
             ERR_BUFFER_TOO_SMALL);
     UEXPECT(mica_handle_close(ev) == OK);
     UEXPECT(expect_report(con, 12, "-5"));
-    /* 13: the end of file */
+    /* 13-17: a write's reply with another transaction id, another
+     * method's id, a bad magic, no reply flag, an error the method does
+     * not declare */
+    UEXPECT(spoil_next(con, wr, 8, 1, 1, NULL));
+    UEXPECT(expect_report(con, 13, "-5"));
+    UEXPECT(spoil_next(con, wr, 16, 1, 1, NULL));
+    UEXPECT(expect_report(con, 14, "-5"));
+    UEXPECT(spoil_next(con, wr, 0 + 1, 1, 1, NULL));
+    UEXPECT(expect_report(con, 15, "-5"));
+    UEXPECT(spoil_next(con, wr, 4, IDL_FLAG_REPLY, 1, NULL));
+    UEXPECT(expect_report(con, 16, "-5"));
+    UEXPECT(answer_next(con, wr, ERR_NO_RESOURCES, 0, NULL, 0, &r));
+    UEXPECT(expect_report(con, 17, "-5"));
+    /* 18, 19: bytes after a read's results (within the reply's room);
+     * a read's padding not zero */
+    UEXPECT(spoil_next(con, rd, 0, 0, 0, "abc"));
+    UEXPECT(expect_report(con, 18, "-5"));
+    UEXPECT(spoil_next(con, rd, IDL_HEADER_SIZE + 8 + 5, 1, 0, "abc"));
+    UEXPECT(expect_report(con, 19, "-5"));
+    /* 20: more bytes than the read asked for (2), within the reply's
+     * room; 21: more than its room */
+    UASSERT(next_req(con, &r) == OK);
+    UEXPECT(r.m == rd && r.good && r.count == 2);
+    UEXPECT(answer(con, &r, OK, 0, "abcdefgh", 8) == OK);
+    UEXPECT(expect_report(con, 20, "-5"));
+    UASSERT(next_req(con, &r) == OK);
+    UEXPECT(answer(con, &r, OK, 0, "abcdefghi", 9) == ERR_BUFFER_TOO_SMALL);
+    UEXPECT(expect_report(con, 21, "-5"));
+    /* 22: the end of file */
     UEXPECT(expect_read(con, NULL));
-    UEXPECT(expect_report(con, 13, "0"));
+    UEXPECT(expect_report(con, 22, "0"));
     UEXPECT(exit_code(p) == 0);
     mica_handle_close(p);
     mica_handle_close(con);
@@ -324,7 +420,7 @@ static void killed_in_read(void)
     struct req r;
     UASSERT(spawn_probe("block", 0, &p, &con) == OK);
     UASSERT(next_req(con, &r) == OK);
-    UEXPECT(r.q.op == MICA_CONSOLE_READ);
+    UEXPECT(r.m == &console_read_method && r.good);
     UEXPECT(mica_process_kill(p, 7) == OK);
     UEXPECT(exit_code(p) == 7);
     UEXPECT(console_closed(con));
@@ -352,7 +448,7 @@ UTEST(stdio_server_gone)
     struct req r;
     UASSERT(spawn_probe("echo", 0, &p, &con) == OK);
     UASSERT(next_req(con, &r) == OK);
-    UEXPECT(r.q.op == MICA_CONSOLE_READ);
+    UEXPECT(r.m == &console_read_method && r.good);
     mica_handle_close(con);
     UEXPECT(exit_code(p) == 0);
     mica_handle_close(p);

@@ -12,6 +12,7 @@
  * reported.  An NMI during a panic is the panicking CPU telling this one
  * to stop.
  */
+#include "arch/x86_64/apic.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/ioperm.h"
@@ -218,11 +219,17 @@ void trap_dispatch(struct trap_frame *tf)
             exception(tf);
     } else {
         c->irq_count++;
-        if (handlers[v])
+        if (handlers[v]) {
             handlers[v](tf);
-        else
+        } else {
+            /* An interrupt nobody handles (the MSI of a device whose
+             * interrupt object is gone, say) is still acknowledged, or
+             * its bit stays in service and holds back every interrupt
+             * of its priority class and below on this CPU for good. */
             kprintf("trap: unexpected interrupt vector %#x on CPU %u\n", v,
                     c->id);
+            lapic_eoi();
+        }
     }
     if (from_user)
         user_return_work(tf);

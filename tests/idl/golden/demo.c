@@ -35,12 +35,14 @@ const struct idl_method demo_ping_method = {
     { 0, NULL, 32, 0, 32 },
     0, NULL,
 };
+#ifndef IDL_TABLES_ONLY
 static const struct mica_iface_entry demo_ping_calls
     __attribute__((used, aligned(8), section(".mica_calls.demo.ping")))
     = { DEMO_PING_ID, "demo.ping" };
 static const struct mica_iface_entry demo_ping_serves
     __attribute__((used, aligned(8), section(".mica_serves.demo.ping")))
     = { DEMO_PING_ID, "demo.ping" };
+#endif
 
 static const struct idl_type demo_t4 = { IDL_INT, 0, 4, 4, 0, 0, 0x0, 0, NULL, NULL, NULL };
 static const struct idl_type demo_t5 = { IDL_INT, 0, 4, 4, 0, 0, 0x0, 0, NULL, NULL, NULL };
@@ -59,12 +61,14 @@ const struct idl_method demo_add_method = {
     { 1, demo_add_resp_fields, 40, 0, 40 },
     1, demo_add_errors,
 };
+#ifndef IDL_TABLES_ONLY
 static const struct mica_iface_entry demo_add_calls
     __attribute__((used, aligned(8), section(".mica_calls.demo.add")))
     = { DEMO_ADD_ID, "demo.add" };
 static const struct mica_iface_entry demo_add_serves
     __attribute__((used, aligned(8), section(".mica_serves.demo.add")))
     = { DEMO_ADD_ID, "demo.add" };
+#endif
 
 static const struct idl_type demo_t7 = { IDL_STRING, 0, 4, 8, 32, 0, 0x0, 0, NULL, NULL, NULL };
 static const struct idl_field demo_paint_req_fields[] = {
@@ -82,12 +86,14 @@ const struct idl_method demo_paint_method = {
     { 1, demo_paint_resp_fields, 56, 0, 56 },
     2, demo_paint_errors,
 };
+#ifndef IDL_TABLES_ONLY
 static const struct mica_iface_entry demo_paint_calls
     __attribute__((used, aligned(8), section(".mica_calls.demo.paint")))
     = { DEMO_PAINT_ID, "demo.paint" };
 static const struct mica_iface_entry demo_paint_serves
     __attribute__((used, aligned(8), section(".mica_serves.demo.paint")))
     = { DEMO_PAINT_ID, "demo.paint" };
+#endif
 
 static const struct idl_type demo_t8 = { IDL_BYTES, 0, 4, 8, 4096, 0, 0x0, 0, NULL, NULL, NULL };
 static const struct idl_type demo_t9 = { IDL_HANDLE, 0, 1, 0, 0, 3, 0x3, 0, NULL, NULL, NULL };
@@ -106,12 +112,14 @@ const struct idl_method demo_store_method = {
     { 1, demo_store_resp_fields, 40, 0, 40 },
     2, demo_store_errors,
 };
+#ifndef IDL_TABLES_ONLY
 static const struct mica_iface_entry demo_store_calls
     __attribute__((used, aligned(8), section(".mica_calls.demo.store")))
     = { DEMO_STORE_ID, "demo.store" };
 static const struct mica_iface_entry demo_store_serves
     __attribute__((used, aligned(8), section(".mica_serves.demo.store")))
     = { DEMO_STORE_ID, "demo.store" };
+#endif
 
 static const struct idl_type demo_t11 = { IDL_INT, 0, 2, 2, 0, 0, 0x0, 0, NULL, NULL, NULL };
 static const struct idl_field demo_samples_req_fields[] = {
@@ -132,12 +140,14 @@ const struct idl_method demo_samples_method = {
     { 3, demo_samples_resp_fields, 56, 0, 184 },
     0, NULL,
 };
+#ifndef IDL_TABLES_ONLY
 static const struct mica_iface_entry demo_samples_calls
     __attribute__((used, aligned(8), section(".mica_calls.demo.samples")))
     = { DEMO_SAMPLES_ID, "demo.samples" };
 static const struct mica_iface_entry demo_samples_serves
     __attribute__((used, aligned(8), section(".mica_serves.demo.samples")))
     = { DEMO_SAMPLES_ID, "demo.samples" };
+#endif
 
 static const struct idl_type demo_t16 = { IDL_BOOL, 0, 1, 1, 0, 0, 0x0, 0, NULL, NULL, NULL };
 static const struct idl_field demo_give_req_fields[] = {
@@ -155,12 +165,14 @@ const struct idl_method demo_give_method = {
     { 2, demo_give_resp_fields, 32, 2, 32 },
     0, NULL,
 };
+#ifndef IDL_TABLES_ONLY
 static const struct mica_iface_entry demo_give_calls
     __attribute__((used, aligned(8), section(".mica_calls.demo.give")))
     = { DEMO_GIVE_ID, "demo.give" };
 static const struct mica_iface_entry demo_give_serves
     __attribute__((used, aligned(8), section(".mica_serves.demo.give")))
     = { DEMO_GIVE_ID, "demo.give" };
+#endif
 
 static const struct idl_type demo_t19 = { IDL_BOOL, 0, 1, 1, 0, 0, 0x0, 0, NULL, NULL, NULL };
 static const struct idl_type demo_t20 = { IDL_ARRAY, 0, 4, 8, 8, 0, 0x0, 0, NULL, NULL, &demo_t19 };
@@ -177,12 +189,16 @@ const struct idl_method demo_mix_method = {
     { 0, NULL, 32, 0, 32 },
     0, NULL,
 };
+#ifndef IDL_TABLES_ONLY
 static const struct mica_iface_entry demo_mix_calls
     __attribute__((used, aligned(8), section(".mica_calls.demo.mix")))
     = { DEMO_MIX_ID, "demo.mix" };
 static const struct mica_iface_entry demo_mix_serves
     __attribute__((used, aligned(8), section(".mica_serves.demo.mix")))
     = { DEMO_MIX_ID, "demo.mix" };
+#endif
+
+#ifndef IDL_TABLES_ONLY
 
 int demo_ping(mica_handle_t ch_)
 {
@@ -478,3 +494,5 @@ int demo_dispatch(const struct demo_server *s, void *ctx,
         return idl_refuse(in, ERR_NOT_SUPPORTED, out);
     }
 }
+
+#endif /* IDL_TABLES_ONLY */

@@ -13,6 +13,9 @@
 
 #define DEMO_NAME_MAX 32u
 #define DEMO_SAMPLES 16u
+#define DEMO_LIMIT_A 1u
+#define DEMO_LIMIT_B 2u
+#define DEMO_LIMIT_C 4294967296ull
 
 typedef uint8_t demo_color_t;
 #define DEMO_COLOR_RED 1u

@@ -1,5 +1,5 @@
 /*
- * keymap.h - scan code set 1 bytes to key events (kbd_proto.h), with no
+ * keymap.h - scan code set 1 bytes to key events (idl/kbd.idl), with no
  * device and no system call in it (tested on the host:
  * tests/host/test_ps2kbd.c).
  *
@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kbd_proto.h"
+#include "kbd.h"            /* the protocol (idl/kbd.idl) */
 
 struct kbd_state {
     uint8_t prefix;             /* 0, 0xE0 or 0xE1 */

@@ -5,13 +5,15 @@
  *
  * One thread, one port, as the UART driver: the keyboard's interrupts
  * (IRQ_KEY), connections from init (startup channel, key 0: one token
- * and one channel end each), requests (key: slot + 1; kbd_proto.h) and
- * closings (CLOSED_KEY + slot).  Each interrupt empties the
+ * and one channel end each), requests (key: slot + 1; idl/kbd.idl,
+ * through the generated kbd_dispatch) and closings (CLOSED_KEY + slot).  Each interrupt empties the
  * controller's output buffer: keyboard bytes go through the decoder
  * (keymap.h) into a queue of events, the mouse's bytes (nobody drives
  * the mouse yet) are dropped and counted so they cannot block the
- * keyboard.  READ calls that find the queue empty wait, in a FIFO,
- * until events come; a full queue drops new events and counts them.
+ * keyboard.  Reads that find the queue empty wait, in a FIFO, until
+ * events come (their handler answers IDL_DEFER and the reply is sent
+ * when there are events); a full queue drops new events and counts
+ * them.
  *
  * Scan code set 1, through the controller's translation: every PC
  * keyboard and QEMU's speak set 2 on the wire and the i8042 turns it
@@ -32,8 +34,15 @@
 #define IRQ_KEY     (1ull << 40)
 
 struct reader {
-    uint64_t txid;
+    uint64_t txid;              /* the kernel's: where the reply goes */
+    struct idl_txn t;           /* the protocol's: what the reply repeats */
     uint32_t max;
+    unsigned slot;
+};
+
+/* The call being dispatched (the handlers' ctx). */
+struct call {
+    uint64_t txid;
     unsigned slot;
 };
 
@@ -52,15 +61,10 @@ static void close_handles(const struct mica_msg_buf *in)
         mica_handle_close(in->handles[i]);
 }
 
-static int reply(uint64_t txid, int status, const void *data, uint32_t n,
-                 uint32_t count)
+/* Send the reply o to call txid. */
+static int send(uint64_t txid, const struct idl_out *o)
 {
-    static uint8_t buf[sizeof(struct kbd_reply) +
-                       KBD_EVENTS_MAX * sizeof(struct kbd_event)];
-    struct kbd_reply r = { .status = status, .count = count };
-    memcpy(buf, &r, sizeof(r));
-    memcpy(buf + sizeof(r), data, n);
-    struct mica_msg m = { buf, NULL, (uint32_t)sizeof(r) + n, 0 };
+    struct mica_msg m = { o->bytes, o->handles, o->len, o->nhandles };
     return mica_reply_receive(port, txid, &m, NULL, 0);
 }
 
@@ -75,14 +79,18 @@ static void drop_reader(unsigned i)
  * the queue only once delivered. */
 static void serve_readers(void)
 {
-    struct kbd_event out[KBD_EVENTS_MAX];
+    struct kbd_event ev[KBD_EVENTS_MAX];
+    uint64_t buf[(IDL_HEADER_SIZE + 8 + sizeof(ev)) / 8 + 1];
     while (nreaders && q_in != q_out) {
+        struct idl_out o = { .bytes = buf, .cap = sizeof(buf) };
         uint32_t n = 0;
         while (n < readers[0].max && q_out + n != q_in) {
-            out[n] = queue[(q_out + n) & (QUEUE - 1)];
+            ev[n] = queue[(q_out + n) & (QUEUE - 1)];
             n++;
         }
-        if (reply(readers[0].txid, OK, out, n * sizeof(out[0]), n) == OK)
+        struct kbd_read_resp r = { { ev, n } };
+        idl_reply(&readers[0].t, OK, &r, &o);
+        if (send(readers[0].txid, &o) == OK)
             q_out += n;
         drop_reader(0);
     }
@@ -113,7 +121,7 @@ static bool drain(void)
             stats.other++;
             continue;
         }
-        stats.bytes++;
+        stats.key_bytes++;
         if (kbd_decode(&state, b, &ev))
             push_event(&ev);
     }
@@ -136,8 +144,13 @@ static void on_interrupt(uint64_t seq)
     serve_readers();
 }
 
-static int do_read(unsigned slot, uint64_t txid, const struct kbd_request *q)
+/* --- the handlers (struct kbd_server); ctx is the call ------------------ */
+
+static int do_read(void *ctx, const struct idl_txn *t,
+                   const struct kbd_read_req *q, struct kbd_read_resp *r)
 {
+    const struct call *c = ctx;
+    (void)r;
     if (q->max == 0 || q->max > KBD_EVENTS_MAX || (q->flags & ~KBD_NOWAIT))
         return ERR_INVALID_ARGS;
     bool now = nreaders == 0 && q_in != q_out;
@@ -145,40 +158,49 @@ static int do_read(unsigned slot, uint64_t txid, const struct kbd_request *q)
         return ERR_SHOULD_WAIT;
     if (!now && nreaders == MAX_READERS)
         return ERR_NO_RESOURCES;
-    readers[nreaders++] = (struct reader){ txid, q->max, slot };
+    readers[nreaders++] = (struct reader){ c->txid, *t, q->max, c->slot };
     serve_readers();
-    return OK;
+    return IDL_DEFER;                   /* answered, or waiting */
 }
 
-static int do_info(uint64_t txid)
+static int do_info(void *ctx, const struct idl_txn *t,
+                   struct kbd_info_resp *r)
 {
-    struct kbd_info info = stats;
-    info.readers = nreaders;
-    info.mods = state.mods;
-    mica_interrupt_info(irq, &info.irq);
-    reply(txid, OK, &info, sizeof(info), 0);
+    struct mica_irq_info i = { 0 };
+    (void)ctx;
+    (void)t;
+    r->info = stats;
+    r->info.readers = nreaders;
+    r->info.mods = state.mods;
+    mica_interrupt_info(irq, &i);
+    r->info.irq = (struct kbd_irq_info){
+        i.number, i.level, i.state,    i.sinks,       i.seq,
+        i.raised, i.acked, i.naked,    i.spurious,    i.late,
+        i.unhandled,       i.msi_address, i.msi_data, 0,
+    };
     return OK;
 }
 
+static const struct kbd_server server = { .read = do_read, .info = do_info };
+
+/* A message from a client: a call to dispatch, answered now or (a read
+ * that waits) from serve_readers(). */
 static void request(unsigned slot, const struct mica_msg_buf *in)
 {
-    struct kbd_request q;
-    int err;
+    uint64_t buf[(IDL_HEADER_SIZE + sizeof(struct kbd_info)) / 8 + 1];
+    struct idl_out o = { .bytes = buf, .cap = sizeof(buf) };
+    struct idl_in q = { in->bytes, in->actual_bytes, in->actual_handles,
+                        in->handles, in->handle_infos };
+    struct call c = { in->txid, slot };
     if (!in->txid) {                    /* not a call: nobody to answer */
         close_handles(in);
         return;
     }
-    if (in->actual_bytes != sizeof(q) || in->actual_handles) {
+    int r = kbd_dispatch(&server, &c, &q, &o);
+    if (r == IDL_REFUSED)
         close_handles(in);
-        err = ERR_INVALID_ARGS;
-    } else {
-        memcpy(&q, in->bytes, sizeof(q));
-        err = q.op == KBD_OP_READ   ? do_read(slot, in->txid, &q)
-              : q.op == KBD_OP_INFO ? do_info(in->txid)
-                                    : ERR_NOT_SUPPORTED;
-    }
-    if (err)
-        reply(in->txid, err, NULL, 0, 0);
+    if (r != IDL_DEFER)
+        send(in->txid, &o);
 }
 
 /* A connection from init: one token and one channel end. */
@@ -234,12 +256,13 @@ static void dispatch(const struct mica_msg_buf *in)
 
 static int serve(void)
 {
-    static uint8_t bytes[MICA_MSG_MAX_BYTES];
+    static uint64_t bytes[MICA_MSG_MAX_BYTES / 8];  /* 8-aligned */
     static mica_handle_t hs[MICA_MSG_MAX_HANDLES];
+    static struct mica_handle_info infos[MICA_MSG_MAX_HANDLES];
     for (;;) {
         struct mica_msg_buf in = {
             .bytes = bytes, .bytes_cap = sizeof(bytes), .handles = hs,
-            .handles_cap = MICA_MSG_MAX_HANDLES,
+            .handles_cap = MICA_MSG_MAX_HANDLES, .handle_infos = infos,
         };
         int err = mica_port_receive(port, &in, 0);
         if (err)

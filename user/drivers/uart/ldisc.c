@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include <mica/console.h>
+#include "console.h"          /* the protocol's modes (idl/console.idl) */
 
 #include "ldisc.h"
 
@@ -12,8 +12,8 @@
 void ldisc_init(struct ldisc *l, uint32_t mode)
 {
     memset(l, 0, sizeof(*l));
-    l->mode = mode & (MICA_CONSOLE_ECHO | MICA_CONSOLE_LINE |
-                      MICA_CONSOLE_CRLF);
+    l->mode = mode & (CONSOLE_ECHO | CONSOLE_LINE |
+                      CONSOLE_CRLF);
 }
 
 uint32_t ldisc_tx_room(const struct ldisc *l)
@@ -30,7 +30,7 @@ uint32_t ldisc_write(struct ldisc *l, const void *data, uint32_t n,
                      bool crlf)
 {
     const uint8_t *p = data;
-    crlf = crlf || (l->mode & MICA_CONSOLE_CRLF);
+    crlf = crlf || (l->mode & CONSOLE_CRLF);
     uint32_t i;
     for (i = 0; i < n; i++) {
         bool two = p[i] == '\n' && crlf;
@@ -60,7 +60,7 @@ bool ldisc_tx_pending(const struct ldisc *l)
 /* Echo goes out as written in the mode; with no room it is lost. */
 static void echo(struct ldisc *l, const char *s, uint32_t n)
 {
-    if (l->mode & MICA_CONSOLE_ECHO)
+    if (l->mode & CONSOLE_ECHO)
         ldisc_write(l, s, n, false);
 }
 
@@ -130,7 +130,7 @@ static void line_input(struct ldisc *l, uint8_t c)
 void ldisc_input(struct ldisc *l, uint8_t c)
 {
     l->rx_bytes++;
-    if (l->mode & MICA_CONSOLE_LINE) {
+    if (l->mode & CONSOLE_LINE) {
         line_input(l, c);
         return;
     }
@@ -144,10 +144,10 @@ void ldisc_input(struct ldisc *l, uint8_t c)
 void ldisc_set_mode(struct ldisc *l, uint32_t mode)
 {
     uint32_t old = l->mode;
-    l->mode = mode & (MICA_CONSOLE_ECHO | MICA_CONSOLE_LINE |
-                      MICA_CONSOLE_CRLF);
-    bool was_line = old & MICA_CONSOLE_LINE;
-    bool is_line = l->mode & MICA_CONSOLE_LINE;
+    l->mode = mode & (CONSOLE_ECHO | CONSOLE_LINE |
+                      CONSOLE_CRLF);
+    bool was_line = old & CONSOLE_LINE;
+    bool is_line = l->mode & CONSOLE_LINE;
     if (was_line && !is_line) {
         uint32_t n = l->line_len < rx_room(l) ? l->line_len : rx_room(l);
         rx_put(l, l->line, n);
@@ -162,7 +162,7 @@ void ldisc_set_mode(struct ldisc *l, uint32_t mode)
 
 bool ldisc_readable(const struct ldisc *l)
 {
-    if (l->mode & MICA_CONSOLE_LINE)
+    if (l->mode & CONSOLE_LINE)
         return l->rec_in != l->rec_out;
     return l->rx_in != l->rx_out;
 }
@@ -175,7 +175,7 @@ bool ldisc_peek(const struct ldisc *l, uint8_t *out, uint32_t max,
     *eof = false;
     if (!ldisc_readable(l))
         return false;
-    if (l->mode & MICA_CONSOLE_LINE)
+    if (l->mode & CONSOLE_LINE)
         avail = l->rec[l->rec_out & (LDISC_RECORDS - 1)] - l->rx_out;
     else
         avail = l->rx_in - l->rx_out;
@@ -188,7 +188,7 @@ bool ldisc_peek(const struct ldisc *l, uint8_t *out, uint32_t max,
 
 void ldisc_consume(struct ldisc *l, uint32_t n, bool eof)
 {
-    bool line = l->mode & MICA_CONSOLE_LINE;
+    bool line = l->mode & CONSOLE_LINE;
     if (eof) {
         if (line)
             l->rec_out++;

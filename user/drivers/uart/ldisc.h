@@ -4,9 +4,9 @@
  * call in it (tested on the host: tests/host/test_uart.c).
  *
  * Output: bytes clients write go into the transmit ring (with NL
- * written as CR NL in MICA_CONSOLE_CRLF mode); the device takes them
+ * written as CR NL in CONSOLE_CRLF mode); the device takes them
  * from there as it can.  Input: each byte the device received is
- * edited (MICA_CONSOLE_LINE), echoed (MICA_CONSOLE_ECHO) and lands in
+ * edited (CONSOLE_LINE), echoed (CONSOLE_ECHO) and lands in
  * the receive ring, where reads find it.  In line mode, reads end at
  * record ends: a line (with its NL), a partial line pushed with ^D, or
  * an empty record, the end of file (^D on an empty line).  Without line
@@ -28,7 +28,7 @@
 #define LDISC_RECORDS   64u     /* record ends waiting (power of two) */
 
 struct ldisc {
-    uint32_t mode;                      /* MICA_CONSOLE_ECHO|LINE|CRLF */
+    uint32_t mode;                      /* CONSOLE_ECHO|LINE|CRLF */
     uint8_t tx[LDISC_TX_SIZE];
     uint32_t tx_in, tx_out;
     uint8_t rx[LDISC_RX_SIZE];

@@ -8,16 +8,18 @@
  * the UART reported nothing), the connections init makes (messages on
  * the startup channel, key 0: one token and one channel end each, as
  * the pci server's), the requests of each connection (key: its slot
- * + 1; the console protocol, mica/console.h), a connection's closing
+ * + 1; the console protocol, idl/console.idl, through the generated
+ * console_dispatch), a connection's closing
  * (CLOSED_KEY + slot) and, when the driver holds the log capability,
  * the timer of the log mirror (TIMER_KEY).
  *
  * Reception and transmission are interrupt-driven through the line
  * discipline (ldisc.h): received bytes are edited and queued for
  * readers; written bytes queue in the transmit ring, which the
- * transmitter-empty interrupt drains.  A READ that finds nothing waits
- * (its call stays unanswered, in a FIFO of readers) until input comes;
- * a WRITE is answered once all its bytes are in the ring.  While a
+ * transmitter-empty interrupt drains.  A read that finds nothing waits
+ * (its handler answers IDL_DEFER: the call stays unanswered, in a FIFO
+ * of readers) until input comes; a write is answered once all its bytes
+ * are in the ring.  While a
  * write waits for room the driver takes no new requests (it waits for
  * packets only), so a writer that outruns the line slows down instead
  * of piling up memory here.
@@ -33,9 +35,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <mica/console.h>
-
 #include "caps.h"
+#include "console.h"
 #include "hw.h"
 #include "ldisc.h"
 
@@ -46,9 +47,16 @@
 #define TIMER_KEY   (1ull << 41)
 #define MS          1000000ull
 
-struct reader {                 /* a READ call waiting for input */
-    uint64_t txid;
+struct reader {                 /* a read call waiting for input */
+    uint64_t txid;              /* the kernel's: where the reply goes */
+    struct idl_txn t;           /* the protocol's: what the reply repeats */
     uint32_t count;
+    unsigned slot;
+};
+
+/* The call being dispatched (the handlers' ctx). */
+struct call {
+    uint64_t txid;
     unsigned slot;
 };
 
@@ -62,12 +70,13 @@ static uint64_t interrupts;
 static bool mirror;
 static uint64_t log_pos;
 
-static struct {                 /* a WRITE waiting for room */
+static struct {                 /* a write waiting for room */
     bool active;
     uint64_t txid;
+    struct idl_txn t;
     unsigned slot;
     uint32_t done, count;
-    uint8_t data[MICA_CONSOLE_DATA_MAX];
+    uint8_t data[CONSOLE_DATA_MAX];
 } pending;
 
 static void close_handles(const struct mica_msg_buf *in)
@@ -76,21 +85,20 @@ static void close_handles(const struct mica_msg_buf *in)
         mica_handle_close(in->handles[i]);
 }
 
-/* Answer call txid with r and n bytes of data. */
-static int reply(uint64_t txid, const struct mica_console_msg *r,
-                 const void *data, uint32_t n)
+/* Send the reply o to call txid. */
+static int send(uint64_t txid, const struct idl_out *o)
 {
-    static uint8_t buf[sizeof(*r) + MICA_CONSOLE_DATA_MAX];
-    memcpy(buf, r, sizeof(*r));
-    memcpy(buf + sizeof(*r), data, n);
-    struct mica_msg m = { buf, NULL, (uint32_t)sizeof(*r) + n, 0 };
+    struct mica_msg m = { o->bytes, o->handles, o->len, o->nhandles };
     return mica_reply_receive(port, txid, &m, NULL, 0);
 }
 
-static void reply_status(uint64_t txid, uint32_t op, int status)
+/* Answer t (call txid) with OK and the results r. */
+static int reply(uint64_t txid, const struct idl_txn *t, const void *r)
 {
-    struct mica_console_msg r = { .op = op, .status = status };
-    reply(txid, &r, NULL, 0);
+    static uint64_t buf[(IDL_HEADER_SIZE + 8 + CONSOLE_DATA_MAX) / 8];
+    struct idl_out o = { .bytes = buf, .cap = sizeof(buf) };
+    idl_reply(t, OK, r, &o);
+    return send(txid, &o);
 }
 
 /* --- output ----------------------------------------------------------- */
@@ -131,9 +139,8 @@ static void pending_push(void)
     if (pending.done < pending.count)
         return;
     pending.active = false;
-    struct mica_console_msg r = { .op = MICA_CONSOLE_WRITE,
-                                  .count = pending.count };
-    reply(pending.txid, &r, NULL, 0);
+    struct console_write_resp r = { pending.count };
+    reply(pending.txid, &pending.t, &r);
 }
 
 /* --- input ------------------------------------------------------------ */
@@ -150,14 +157,14 @@ static void drop_reader(unsigned i)
  * abandoned) leaves it for the next. */
 static void serve_readers(void)
 {
-    static uint8_t buf[MICA_CONSOLE_DATA_MAX];
+    static uint8_t buf[CONSOLE_DATA_MAX];
     while (nreaders) {
         uint32_t n;
         bool eof;
         if (!ldisc_peek(&ld, buf, readers[0].count, &n, &eof))
             return;
-        struct mica_console_msg r = { .op = MICA_CONSOLE_READ, .count = n };
-        if (reply(readers[0].txid, &r, buf, n) == OK)
+        struct console_read_resp r = { { buf, n } };
+        if (reply(readers[0].txid, &readers[0].t, &r) == OK)
             ldisc_consume(&ld, n, eof);
         drop_reader(0);
     }
@@ -206,109 +213,110 @@ static void on_timer(void)
 
 /* --- requests ---------------------------------------------------------- */
 
-static int do_write(unsigned slot, uint64_t txid,
-                    const struct mica_console_msg *q, const uint8_t *data,
-                    uint32_t nbytes)
+/* --- the handlers (struct console_server); ctx is the call ------------ */
+
+static int do_write(void *ctx, const struct idl_txn *t,
+                    const struct console_write_req *q,
+                    struct console_write_resp *r)
 {
-    if (q->count > MICA_CONSOLE_DATA_MAX || nbytes != sizeof(*q) + q->count)
-        return ERR_INVALID_ARGS;
+    const struct call *c = ctx;
     log_pump();                         /* what was logged first goes first */
-    uint32_t took = ldisc_write(&ld, data, q->count, false);
+    uint32_t took = ldisc_write(&ld, q->data.data, q->data.count, false);
     uart_tx(&dev, &ld);
-    if (took == q->count) {
-        struct mica_console_msg r = { .op = q->op, .count = took };
-        reply(txid, &r, NULL, 0);
+    if (took == q->data.count) {
+        r->count = took;
         return OK;
     }
     pending.active = true;              /* the rest waits for room */
-    pending.txid = txid;
-    pending.slot = slot;
+    pending.txid = c->txid;
+    pending.t = *t;
+    pending.slot = c->slot;
     pending.done = took;
-    pending.count = q->count;
-    memcpy(pending.data, data, q->count);
-    return OK;
+    pending.count = q->data.count;
+    memcpy(pending.data, q->data.data, q->data.count);
+    return IDL_DEFER;
 }
 
-static int do_read(unsigned slot, uint64_t txid,
-                   const struct mica_console_msg *q, uint32_t nbytes)
+static int do_read(void *ctx, const struct idl_txn *t,
+                   const struct console_read_req *q,
+                   struct console_read_resp *r)
 {
-    if (nbytes != sizeof(*q) || q->count == 0 ||
-        q->count > MICA_CONSOLE_DATA_MAX ||
-        (q->flags & ~MICA_CONSOLE_NOWAIT))
+    const struct call *c = ctx;
+    (void)r;
+    if (q->count == 0 || q->count > CONSOLE_DATA_MAX ||
+        (q->flags & ~CONSOLE_NOWAIT))
         return ERR_INVALID_ARGS;
     bool now = nreaders == 0 && ldisc_readable(&ld);
-    if (!now && (q->flags & MICA_CONSOLE_NOWAIT))
+    if (!now && (q->flags & CONSOLE_NOWAIT))
         return ERR_SHOULD_WAIT;
     if (!now && nreaders == MAX_READERS)
         return ERR_NO_RESOURCES;
-    readers[nreaders++] = (struct reader){ txid, q->count, slot };
+    readers[nreaders++] = (struct reader){ c->txid, *t, q->count, c->slot };
     serve_readers();
-    return OK;
+    return IDL_DEFER;                   /* answered, or waiting */
 }
 
 static uint32_t mode_now(void)
 {
-    return ld.mode | (uart_in_loopback(&dev) ? MICA_CONSOLE_LOOPBACK : 0);
+    return ld.mode | (uart_in_loopback(&dev) ? CONSOLE_LOOPBACK : 0);
 }
 
-static int do_mode(uint64_t txid, const struct mica_console_msg *q,
-                   uint32_t nbytes)
+/* Answered before the new mode moves any input or output. */
+static int do_mode(void *ctx, const struct idl_txn *t,
+                   const struct console_mode_req *q,
+                   struct console_mode_resp *r)
 {
-    if (nbytes != sizeof(*q) || (q->flags & ~MICA_CONSOLE_MODES))
+    const struct call *c = ctx;
+    if (q->modes & ~CONSOLE_MODES)
         return ERR_INVALID_ARGS;
-    struct mica_console_msg r = { .op = q->op, .flags = mode_now() };
-    ldisc_set_mode(&ld, q->flags);
-    uart_loopback(&dev, q->flags & MICA_CONSOLE_LOOPBACK);
-    reply(txid, &r, NULL, 0);
+    r->old = mode_now();
+    ldisc_set_mode(&ld, q->modes);
+    uart_loopback(&dev, q->modes & CONSOLE_LOOPBACK);
+    reply(c->txid, t, r);
     after_io();
-    return OK;
+    return IDL_DEFER;
 }
 
-static int do_info(uint64_t txid, const struct mica_console_msg *q,
-                   uint32_t nbytes)
+static int do_info(void *ctx, const struct idl_txn *t,
+                   struct console_info_resp *r)
 {
-    if (nbytes != sizeof(*q))
-        return ERR_INVALID_ARGS;
-    struct mica_console_info info = {
+    struct mica_irq_info i = { 0 };
+    (void)ctx;
+    (void)t;
+    mica_interrupt_info(irq, &i);
+    r->info = (struct console_info){
         .mode = mode_now(), .readers = nreaders, .rx_bytes = ld.rx_bytes,
         .rx_dropped = ld.rx_dropped + dev.overruns, .tx_bytes = ld.tx_bytes,
         .interrupts = interrupts,
+        .irq = { i.number, i.level, i.state, i.sinks, i.seq, i.raised,
+                 i.acked, i.naked, i.spurious, i.late, i.unhandled,
+                 i.msi_address, i.msi_data, 0 },
     };
-    mica_interrupt_info(irq, &info.irq);
-    struct mica_console_msg r = { .op = q->op, .count = sizeof(info) };
-    reply(txid, &r, &info, sizeof(info));
     return OK;
 }
 
+static const struct console_server server = {
+    .write = do_write, .read = do_read, .mode = do_mode, .info = do_info,
+};
+
+/* A message from a client: a call to dispatch, answered now or (a read
+ * that waits, a write waiting for room) later. */
 static void request(unsigned slot, const struct mica_msg_buf *in)
 {
-    struct mica_console_msg q = { 0 };
-    const uint8_t *bytes = in->bytes;
+    uint64_t buf[(IDL_HEADER_SIZE + sizeof(struct console_info)) / 8 + 1];
+    struct idl_out o = { .bytes = buf, .cap = sizeof(buf) };
+    struct idl_in q = { in->bytes, in->actual_bytes, in->actual_handles,
+                        in->handles, in->handle_infos };
+    struct call c = { in->txid, slot };
     if (!in->txid) {                    /* not a call: nobody to answer */
         close_handles(in);
         return;
     }
-    memcpy(&q, bytes, in->actual_bytes < sizeof(q) ? in->actual_bytes
-                                                   : sizeof(q));
-    int err = ERR_INVALID_ARGS;
-    if (in->actual_bytes < sizeof(q) || in->actual_handles) {
+    int r = console_dispatch(&server, &c, &q, &o);
+    if (r == IDL_REFUSED)
         close_handles(in);
-        if (in->actual_bytes < sizeof(q))
-            q.op = 0;
-    } else if (q.op == MICA_CONSOLE_WRITE) {
-        err = do_write(slot, in->txid, &q, bytes + sizeof(q),
-                       in->actual_bytes);
-    } else if (q.op == MICA_CONSOLE_READ) {
-        err = do_read(slot, in->txid, &q, in->actual_bytes);
-    } else if (q.op == MICA_CONSOLE_MODE) {
-        err = do_mode(in->txid, &q, in->actual_bytes);
-    } else if (q.op == MICA_CONSOLE_INFO) {
-        err = do_info(in->txid, &q, in->actual_bytes);
-    } else {
-        err = ERR_NOT_SUPPORTED;
-    }
-    if (err)
-        reply_status(in->txid, q.op, err);
+    if (r != IDL_DEFER)
+        send(in->txid, &o);
 }
 
 /* --- connections -------------------------------------------------------- */
@@ -373,12 +381,13 @@ static void dispatch(const struct mica_msg_buf *in)
 
 static int serve(void)
 {
-    static uint8_t bytes[MICA_MSG_MAX_BYTES];
+    static uint64_t bytes[MICA_MSG_MAX_BYTES / 8];  /* 8-aligned */
     static mica_handle_t hs[MICA_MSG_MAX_HANDLES];
+    static struct mica_handle_info infos[MICA_MSG_MAX_HANDLES];
     for (;;) {
         struct mica_msg_buf in = {
             .bytes = bytes, .bytes_cap = sizeof(bytes), .handles = hs,
-            .handles_cap = MICA_MSG_MAX_HANDLES,
+            .handles_cap = MICA_MSG_MAX_HANDLES, .handle_infos = infos,
         };
         int err;
         if (pending.active) {           /* packets only, until there is room */
@@ -413,8 +422,8 @@ static int start_mirror(void)
 
 static int start(uint16_t base)
 {
-    ldisc_init(&ld, MICA_CONSOLE_ECHO | MICA_CONSOLE_LINE |
-                        MICA_CONSOLE_CRLF);
+    ldisc_init(&ld, CONSOLE_ECHO | CONSOLE_LINE |
+                        CONSOLE_CRLF);
     struct mica_irq_info info;
     int err = mica_interrupt_info(irq, &info);
     edge_line = !err && !info.level;

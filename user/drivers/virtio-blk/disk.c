@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "disk.h"
-#include "pci_client.h"
+#include "pci.h"
 #include "virtio.h"
 
 #define PCI_COMMAND     0x04
@@ -58,7 +58,7 @@ static int region(mica_handle_t pci, const struct vpci_region *r,
     if (!bars[r->bar]) {
         if ((err = pci_bar(pci, 0, r->bar, &vmo, &bar)))
             return err;
-        if (bar.kind != PCI_BAR_MEM32 && bar.kind != PCI_BAR_MEM64) {
+        if (bar.kind != PCI_BAR_KIND_MEM32 && bar.kind != PCI_BAR_KIND_MEM64) {
             mica_handle_close(vmo);         /* an I/O BAR: not modern */
             return ERR_NOT_SUPPORTED;
         }
@@ -192,7 +192,7 @@ int disk_open(struct disk *d, mica_handle_t pci, mica_handle_t dma,
     struct vpci_caps caps;
     uint32_t cmd = 0;
     memset(d, 0, sizeof(*d));
-    int err = pci_info(pci, 0, &info);
+    int err = pci_info(pci, 0, &info, NULL, 0, NULL);
     if (err)
         return fail(why, "no device", err);
     if (info.vendor != VIRTIO_VENDOR ||

@@ -3,9 +3,12 @@
  *
  * One thread, one port.  On it: the startup channel (key 0), where init
  * sends each new connection (the token `blk` and the driver's end of a
- * channel); the connections (keys 1..MAX_CLIENTS), each with an observer
- * for its peer closing (CLOSED_KEY + slot); the device's interrupt
- * (IRQ_KEY).
+ * channel) and its heartbeats; the listening endpoint of a line with
+ * serve=NAME (LISTEN_KEY), where the name service sends the connections
+ * of its clients (the name and the driver's end); the connections
+ * (keys 1..MAX_CLIENTS), each with an observer for its peer closing
+ * (CLOSED_KEY + slot); the device's interrupt (IRQ_KEY).  The driver
+ * tells init when its first client comes and its last goes.
  *
  * Each call goes through block_dispatch, generated from idl/block.idl,
  * which decodes and checks it (its shape, the grant's type and rights)
@@ -32,6 +35,7 @@ _Static_assert(BLK_SECTOR_SIZE == BLOCK_SECTOR_SIZE, "the protocol's sector");
 #define MAX_CLIENTS 64
 #define CLOSED_KEY  (1ull << 32)
 #define IRQ_KEY     (1ull << 33)
+#define LISTEN_KEY  (1ull << 34)
 #define CONNECT_TOKEN "blk"
 
 struct pending {
@@ -49,6 +53,7 @@ struct call {
 
 static mica_handle_t port;
 static mica_handle_t clients[MAX_CLIENTS];
+static unsigned nclients;
 static struct pending slots[DISK_SLOTS];
 static unsigned nbusy;
 static struct disk *disk;
@@ -223,15 +228,21 @@ static void interrupt(uint64_t seq)
     }
 }
 
-/* A new connection from init: the token `blk` and one channel. */
-static void connect(const struct mica_msg_buf *in)
+/* A new connection: from init on the startup channel, the token `blk`
+ * and one channel; from the name service on the listening endpoint
+ * (serve=), the service's name and one channel. */
+static void connect(const struct mica_msg_buf *in, bool listening)
 {
     unsigned c = 0;
     while (c < MAX_CLIENTS && clients[c])
         c++;
+    const char *b = in->bytes;
     bool good = in->actual_handles == 1 &&
-                in->actual_bytes == sizeof(CONNECT_TOKEN) &&
-                memcmp(in->bytes, CONNECT_TOKEN, sizeof(CONNECT_TOKEN)) == 0;
+                (listening ? in->actual_bytes > 1 &&
+                                 b[in->actual_bytes - 1] == 0
+                           : in->actual_bytes == sizeof(CONNECT_TOKEN) &&
+                                 memcmp(b, CONNECT_TOKEN,
+                                        sizeof(CONNECT_TOKEN)) == 0);
     const char *why = !good                ? "not a blk connection"
                       : c == MAX_CLIENTS   ? "no room"
                       : mica_channel_bind(in->handles[0], port, c + 1)
@@ -247,6 +258,7 @@ static void connect(const struct mica_msg_buf *in)
         return;
     }
     clients[c] = in->handles[0];
+    mica_report_clients(++nclients);
 }
 
 static void packet(const struct mica_packet *p)
@@ -258,6 +270,7 @@ static void packet(const struct mica_packet *p)
         if (clients[c]) {
             mica_handle_close(clients[c]);
             clients[c] = 0;
+            mica_report_clients(--nclients);
         }
     }
 }
@@ -266,8 +279,12 @@ static void dispatch(struct mica_msg_buf *in)
 {
     if (in->kind == MICA_RECV_PACKET)
         packet(&in->packet);
+    else if (in->key == 0 && mica_heartbeat(in))
+        return;
     else if (in->key == 0)
-        connect(in);
+        connect(in, false);
+    else if (in->key == LISTEN_KEY)
+        connect(in, true);
     else if (in->key <= MAX_CLIENTS && clients[in->key - 1])
         request(in);
     else
@@ -283,6 +300,8 @@ int serve(struct disk *d)
     int err = mica_port_create(0, &port);
     if (!err)
         err = mica_channel_bind(mica_startup_handle(), port, 0);
+    if (!err && mica_cap("serve", 0))
+        err = mica_channel_bind(mica_cap("serve", 0), port, LISTEN_KEY);
     if (!err)
         err = mica_interrupt_set_port(d->irq, port, IRQ_KEY);
     if (!err)

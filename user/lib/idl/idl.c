@@ -117,6 +117,14 @@ static int put_value(const struct idl_type *t, uint8_t *dst,
     return OK;
 }
 
+static bool check_value(const struct idl_type *t, const uint8_t *p);
+
+/* An element already in place: what put_value would refuse. */
+static int check_elem(const struct idl_type *t, const uint8_t *p)
+{
+    return check_value(t, p) ? OK : ERR_INVALID_ARGS;
+}
+
 /* A span as the block at out->len, referred to from ref. */
 static int put_block(const struct idl_type *t, const struct idl_span *s,
                      uint8_t *ref, struct idl_out *out)
@@ -132,16 +140,19 @@ static int put_block(const struct idl_type *t, const struct idl_span *s,
         return ERR_BUFFER_TOO_SMALL;
     if (t->kind == IDL_STRING && !idl_utf8_valid(s->data, n))
         return ERR_INVALID_ARGS;
-    memset(base + out->len, 0, end - out->len);
+    uint8_t *dst = base + out->len;
+    bool in_place = s->data == dst;     /* gathered there by the caller */
+    memset(dst + n, 0, end - out->len - n);
     if (t->kind == IDL_ARRAY && t->elem->kind != IDL_INT) {
         for (uint32_t i = 0; i < s->count; i++) {
-            int err = put_value(t->elem, base + out->len + i * es,
-                                (const uint8_t *)s->data + i * es);
+            int err = in_place ? check_elem(t->elem, dst + i * es)
+                               : put_value(t->elem, dst + i * es,
+                                           (const uint8_t *)s->data + i * es);
             if (err)
                 return err;
         }
-    } else if (n) {
-        memcpy(base + out->len, s->data, n);
+    } else if (n && !in_place) {
+        memcpy(dst, s->data, n);
     }
     uint32_t r[2] = { out->len, s->count };
     memcpy(ref, r, sizeof(r));

@@ -121,7 +121,9 @@ struct idl_out {
  * ERR_OUT_OF_RANGE (a span above its bound), ERR_INVALID_ARGS (a value
  * the decoder would refuse: a bool not 0 or 1, an enum value not a
  * member, a string not UTF-8, a handle 0, a span with a count but no
- * data). */
+ * data).  A span whose data already lies where its block goes (in
+ * out->bytes, where the blocks before it end) is left in place, checked
+ * as if copied: a sender may gather bytes into the message first. */
 int idl_encode(const struct idl_message *m, const struct idl_header *h,
                const void *native, struct idl_out *out);
 

@@ -56,7 +56,7 @@ static unsigned size_bar(const struct pci_config *c, struct pci_addr a,
         uint32_t m = probe32(c, a, off, lo) & ~3u;
         if ((m & 0xffff0000u) == 0)
             m |= 0xffff0000u;               /* 16-bit decoder */
-        b->kind = PCI_BAR_IO;
+        b->kind = PCI_BAR_KIND_IO;
         b->base = lo & ~3u;
         b->size = m & 0xffff ? (uint32_t)(~m + 1) : 0;
         return 1;
@@ -69,28 +69,28 @@ static unsigned size_bar(const struct pci_config *c, struct pci_addr a,
         uint32_t hi = rd(c, a, off + 4, 4);
         uint64_t m = probe32(c, a, off, lo) & ~0xfu;
         m |= (uint64_t)probe32(c, a, off + 4, hi) << 32;
-        b->kind = PCI_BAR_MEM64;
+        b->kind = PCI_BAR_KIND_MEM64;
         b->base = ((uint64_t)hi << 32) | (lo & ~0xfu);
         b->size = m ? ~m + 1 : 0;
         return 2;
     }
     uint32_t m = probe32(c, a, off, lo) & ~0xfu;
-    b->kind = PCI_BAR_MEM32;
+    b->kind = PCI_BAR_KIND_MEM32;
     b->base = lo & ~0xfu;
     b->size = m ? (uint32_t)(~m + 1) : 0;
     return 1;
 }
 
 static void size_bars(const struct pci_config *c, struct pci_addr a,
-                      unsigned nbars, struct pci_info *info)
+                      unsigned nbars, struct pci_bar *bar)
 {
     uint32_t cmd = rd(c, a, PCI_COMMAND, 2);
     cfg_write(c, a, PCI_COMMAND, 2, cmd & ~(PCI_CMD_IO | PCI_CMD_MEM));
     for (unsigned i = 0; i < nbars;)
-        i += size_bar(c, a, i, nbars, &info->bar[i]);
-    for (unsigned i = 0; i < 6; i++)     /* unimplemented: all zero */
-        if (info->bar[i].size == 0)
-            memset(&info->bar[i], 0, sizeof(info->bar[i]));
+        i += size_bar(c, a, i, nbars, &bar[i]);
+    for (unsigned i = 0; i < PCI_BARS; i++)  /* unimplemented: all zero */
+        if (bar[i].size == 0)
+            memset(&bar[i], 0, sizeof(bar[i]));
     cfg_write(c, a, PCI_COMMAND, 2, cmd);
 }
 
@@ -131,7 +131,7 @@ void pci_read_func(const struct pci_config *cfg, struct pci_addr a,
     i->header_type = (uint8_t)rd(cfg, a, PCI_HEADER_TYPE, 1);
     unsigned type = i->header_type & 0x7f;
     if (type == 0 || type == 1)
-        size_bars(cfg, a, type == 0 ? 6 : 2, i);
+        size_bars(cfg, a, type == 0 ? 6 : 2, f->bar);
     i->irq_line = (uint8_t)rd(cfg, a, PCI_IRQ_LINE, 1);
     i->irq_pin = (uint8_t)rd(cfg, a, PCI_IRQ_PIN, 1);
     if (i->irq_pin > 4)

@@ -7,13 +7,14 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "pci_proto.h"
+#include "pci.h"          /* the protocol's types (idl/pci.idl) */
 
 #define PCI_MAX_FUNCS 256
 
 struct pci_func {
     struct pci_addr addr;
     struct pci_info info;           /* what a client is told */
+    struct pci_bar bar[PCI_BARS];   /* and its BARs */
     uint8_t msi_len;                /* bytes of the MSI capability */
     uint8_t msix_bir;               /* the BAR of the MSI-X table */
     uint32_t msix_table;            /* its offset in that BAR */

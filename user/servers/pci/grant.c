@@ -30,12 +30,12 @@ static mica_handle_t resource_for(uint32_t kind, uint64_t base,
 
 int grant_bar(const struct pci_func *f, unsigned n, mica_handle_t *out)
 {
-    if (n >= 6)
+    if (n >= PCI_BARS)
         return ERR_OUT_OF_RANGE;
-    const struct pci_bar *b = &f->info.bar[n];
-    if (b->kind == PCI_BAR_NONE)
+    const struct pci_bar *b = &f->bar[n];
+    if (b->kind == PCI_BAR_KIND_NONE)
         return ERR_NOT_FOUND;
-    if (b->kind == PCI_BAR_IO) {
+    if (b->kind == PCI_BAR_KIND_IO) {
         mica_handle_t r = resource_for(MICA_RESOURCE_IOPORT, b->base,
                                        b->size);
         return r ? mica_ioport_create(r, (uint32_t)b->base,
@@ -75,8 +75,8 @@ static int program_msix(const struct pci_config *cfg,
                         const struct pci_func *f, uint64_t addr,
                         uint32_t data)
 {
-    const struct pci_bar *b = &f->info.bar[f->msix_bir % 6];
-    if (b->kind != PCI_BAR_MEM32 && b->kind != PCI_BAR_MEM64)
+    const struct pci_bar *b = &f->bar[f->msix_bir % PCI_BARS];
+    if (b->kind != PCI_BAR_KIND_MEM32 && b->kind != PCI_BAR_KIND_MEM64)
         return ERR_NOT_SUPPORTED;
     uint64_t entry = b->base + f->msix_table, page = entry & ~0xfffull;
     mica_handle_t r = resource_for(MICA_RESOURCE_MMIO, page, 4096), v;

@@ -43,12 +43,12 @@ int pci_describe(const struct pci_info *i, char *buf, size_t len)
                     (i->flags & PCI_HAS_MSIX) ? ", MSI-X" : "");
 }
 
-int pci_describe_bar(const struct pci_info *i, unsigned n, char *buf,
+int pci_describe_bar(const struct pci_bar *bars, unsigned n, char *buf,
                      size_t len)
 {
     static const char *const kind[] = { "", "I/O", "mem32", "mem64" };
-    const struct pci_bar *b = n < 6 ? &i->bar[n] : NULL;
-    if (!b || b->kind == PCI_BAR_NONE || b->kind > PCI_BAR_MEM64) {
+    const struct pci_bar *b = n < PCI_BARS ? &bars[n] : NULL;
+    if (!b || b->kind == PCI_BAR_KIND_NONE || b->kind > PCI_BAR_KIND_MEM64) {
         if (len)
             buf[0] = 0;
         return 0;

@@ -10,13 +10,14 @@
 
 #include <stddef.h>
 
-#include "pci_proto.h"
+#include "pci.h"
 
 /* The function's line; returns snprintf's count. */
 int pci_describe(const struct pci_info *i, char *buf, size_t len);
 
-/* BAR n's line (two leading blanks), or "" for an unused BAR. */
-int pci_describe_bar(const struct pci_info *i, unsigned n, char *buf,
+/* BAR n of bars[PCI_BARS] as a line (two leading blanks), or "" for
+ * an unused BAR. */
+int pci_describe_bar(const struct pci_bar *bars, unsigned n, char *buf,
                      size_t len);
 
 /* A name for the class code, "" when the table has none. */

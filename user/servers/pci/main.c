@@ -114,8 +114,8 @@ static void list(const struct pci_func *f, unsigned n, unsigned missed)
     for (unsigned i = 0; i < n; i++) {
         pci_describe(&f[i].info, line, sizeof(line));
         printf("pci: %s\n", line);
-        for (unsigned b = 0; b < 6; b++)
-            if (pci_describe_bar(&f[i].info, b, line, sizeof(line)) > 0)
+        for (unsigned b = 0; b < PCI_BARS; b++)
+            if (pci_describe_bar(f[i].bar, b, line, sizeof(line)) > 0)
                 printf("pci: %s\n", line);
     }
     if (missed)

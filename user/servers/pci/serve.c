@@ -1,5 +1,5 @@
 /*
- * serve.c - the pci server's protocol loop (pci_proto.h, serve.h).
+ * serve.c - the pci server's protocol loop (idl/pci.idl, serve.h).
  *
  * One thread, one port.  The startup channel is bound with key 0 before
  * the server says it is ready, so no connection can come unseen: each
@@ -7,9 +7,11 @@
  * `pci=SELECTOR` token and the server's end of a channel.  A connection
  * is bound with its slot's number (1..) as key, and an observer for
  * its peer's closing reports on the port with CLOSED_KEY added, so a
- * gone client's slot is freed.  Each request is answered at once: no
- * state survives between calls except what the device keeps.  A message
- * that is not a call is dropped unread: nobody waits for its answer.
+ * gone client's slot is freed.  Each call goes through pci_dispatch,
+ * generated from idl/pci.idl, which decodes and checks it and calls the
+ * handler of its method, and is answered at once: no state survives
+ * between calls except what the device keeps.  A message that is not a
+ * call is dropped unread: nobody waits for its answer.
  */
 #include <stdio.h>
 #include <string.h>
@@ -45,7 +47,8 @@ static struct pci_func *nth(const struct client *c, unsigned index)
     return NULL;
 }
 
-static int config_write(struct pci_func *f, const struct pci_request *q)
+static int config_write(struct pci_func *f,
+                        const struct pci_config_write_req *q)
 {
     int err = pci_check_access(q->offset, q->width, cfg->size);
     if (err || (err = pci_check_write(f, q->offset, q->width)))
@@ -57,59 +60,105 @@ static int config_write(struct pci_func *f, const struct pci_request *q)
     return OK;
 }
 
-/* Carry out request q for client c into r (and *h, a handle to give). */
-static int handle(const struct client *c, const struct pci_request *q,
-                  struct pci_reply *r, mica_handle_t *h)
+static bool reader(const struct client *c)
 {
-    struct pci_func *f = nth(c, q->device);
-    bool reader = c->sel.by == PCI_SEL_ALL;
-    if (q->op < PCI_OP_INFO || q->op > PCI_OP_CONFIG_WRITE)
-        return ERR_NOT_SUPPORTED;
+    return c->sel.by == PCI_SEL_ALL;
+}
+
+/* --- the handlers (struct pci_server); ctx is the client --------------- */
+
+static int do_info(void *ctx, const struct idl_txn *t,
+                   const struct pci_info_req *q, struct pci_info_resp *r)
+{
+    const struct pci_func *f = nth(ctx, q->device);
+    (void)t;
     if (!f)
         return ERR_NOT_FOUND;
     r->info = f->info;
-    switch (q->op) {
-    case PCI_OP_INFO:
-        return OK;
-    case PCI_OP_BAR:
-        return reader ? ERR_ACCESS_DENIED : grant_bar(f, q->arg, h);
-    case PCI_OP_IRQ:
-        return reader ? ERR_ACCESS_DENIED
-                      : grant_irq(cfg, f, q->arg, h, &r->value);
-    case PCI_OP_CONFIG_READ: {
-        int err = pci_check_access(q->offset, q->width, cfg->size);
-        if (!err)
-            r->value = cfg_read(cfg, f->addr, q->offset, q->width);
-        return err;
-    }
-    default:
-        return reader ? ERR_ACCESS_DENIED : config_write(f, q);
-    }
+    r->bars = (struct idl_span){ f->bar, PCI_BARS };
+    return OK;
 }
 
-static void answer(mica_handle_t port, const struct client *c,
+static int do_bar(void *ctx, const struct idl_txn *t,
+                  const struct pci_bar_req *q, struct pci_bar_resp *r)
+{
+    const struct pci_func *f = nth(ctx, q->device);
+    (void)t;
+    if (!f)
+        return ERR_NOT_FOUND;
+    if (reader(ctx))
+        return ERR_ACCESS_DENIED;
+    int err = grant_bar(f, q->index, &r->object);
+    if (!err)
+        r->bar = f->bar[q->index];
+    return err;
+}
+
+static int do_irq(void *ctx, const struct idl_txn *t,
+                  const struct pci_irq_req *q, struct pci_irq_resp *r)
+{
+    const struct pci_func *f = nth(ctx, q->device);
+    (void)t;
+    if (!f)
+        return ERR_NOT_FOUND;
+    if (reader(ctx))
+        return ERR_ACCESS_DENIED;
+    return grant_irq(cfg, f, q->kind, &r->interrupt, &r->given);
+}
+
+static int do_config_read(void *ctx, const struct idl_txn *t,
+                          const struct pci_config_read_req *q,
+                          struct pci_config_read_resp *r)
+{
+    const struct pci_func *f = nth(ctx, q->device);
+    (void)t;
+    if (!f)
+        return ERR_NOT_FOUND;
+    int err = pci_check_access(q->offset, q->width, cfg->size);
+    if (!err)
+        r->value = cfg_read(cfg, f->addr, q->offset, q->width);
+    return err;
+}
+
+static int do_config_write(void *ctx, const struct idl_txn *t,
+                           const struct pci_config_write_req *q)
+{
+    struct pci_func *f = nth(ctx, q->device);
+    (void)t;
+    if (!f)
+        return ERR_NOT_FOUND;
+    return reader(ctx) ? ERR_ACCESS_DENIED : config_write(f, q);
+}
+
+static const struct pci_server server = {
+    .info = do_info, .bar = do_bar, .irq = do_irq,
+    .config_read = do_config_read, .config_write = do_config_write,
+};
+
+static void close_all(const mica_handle_t *h, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        mica_handle_close(h[i]);
+}
+
+/* A call from client c: dispatched, answered at once. */
+static void answer(mica_handle_t port, struct client *c,
                    const struct mica_msg_buf *in)
 {
-    struct pci_reply r;
-    struct pci_request q;
-    mica_handle_t h = 0;
-    memset(&r, 0, sizeof(r));
+    uint64_t buf[(IDL_HEADER_SIZE + 256) / 8];      /* any reply fits */
+    struct idl_out o = { .bytes = buf, .cap = sizeof(buf) };
+    struct idl_in q = { in->bytes, in->actual_bytes, in->actual_handles,
+                        in->handles, in->handle_infos };
     if (!in->txid) {                    /* not a call: nobody to answer */
-        for (uint32_t i = 0; i < in->actual_handles; i++)
-            mica_handle_close(in->handles[i]);
+        close_all(in->handles, in->actual_handles);
         return;
     }
-    if (in->actual_bytes != sizeof(q) || in->actual_handles) {
-        for (uint32_t i = 0; i < in->actual_handles; i++)
-            mica_handle_close(in->handles[i]);
-        r.status = ERR_INVALID_ARGS;
-    } else {
-        memcpy(&q, in->bytes, sizeof(q));
-        r.status = handle(c, &q, &r, &h);
-    }
-    struct mica_msg m = { &r, h ? &h : NULL, sizeof(r), h ? 1 : 0 };
-    if (mica_reply_receive(port, in->txid, &m, NULL, 0) != OK && h)
-        mica_handle_close(h);           /* not delivered */
+    int r = pci_dispatch(&server, c, &q, &o);
+    if (r == IDL_REFUSED)
+        close_all(in->handles, in->actual_handles);
+    struct mica_msg m = { o.bytes, o.handles, o.len, o.nhandles };
+    if (mica_reply_receive(port, in->txid, &m, NULL, 0) != OK)
+        close_all(o.handles, o.nhandles);           /* not delivered */
 }
 
 /* A new connection from init: one pci= token and one channel. */
@@ -136,8 +185,7 @@ static void new_client(mica_handle_t port, const struct mica_msg_buf *in)
                           : NULL;
     if (why) {
         printf("pci: connection refused (%s)\n", why);
-        for (uint32_t i = 0; i < in->actual_handles; i++)
-            mica_handle_close(hs[i]);
+        close_all(hs, in->actual_handles);
         return;
     }
     clients[slot].ch = hs[0];
@@ -165,19 +213,20 @@ static void dispatch(mica_handle_t port, struct mica_msg_buf *in)
         return;
     }
     struct client *c = in->key <= MAX_CLIENTS ? &clients[in->key - 1] : NULL;
-    if (c && c->ch) {
+    if (c && c->ch)
         answer(port, c, in);
-        return;
-    }
-    for (uint32_t i = 0; i < in->actual_handles; i++)
-        mica_handle_close(in->handles[i]);
+    else
+        close_all(in->handles, in->actual_handles);
 }
 
 int pci_serve(const struct pci_config *config, struct pci_func *f,
               unsigned n)
 {
-    static char bytes[MICA_MSG_MAX_BYTES + 1];      /* any message fits */
+    /* any message fits, 8-aligned as the decoder wants, and a NUL after
+     * it for a connection's token */
+    static uint64_t bytes[MICA_MSG_MAX_BYTES / 8 + 1];
     static mica_handle_t hs[MICA_MSG_MAX_HANDLES];
+    static struct mica_handle_info infos[MICA_MSG_MAX_HANDLES];
     mica_handle_t port;
     cfg = config;
     funcs = f;
@@ -190,11 +239,11 @@ int pci_serve(const struct pci_config *config, struct pci_func *f,
     while (!err) {
         struct mica_msg_buf in = {
             .bytes = bytes, .bytes_cap = MICA_MSG_MAX_BYTES, .handles = hs,
-            .handles_cap = MICA_MSG_MAX_HANDLES,
+            .handles_cap = MICA_MSG_MAX_HANDLES, .handle_infos = infos,
         };
         err = mica_port_receive(port, &in, 0);
         if (!err) {
-            bytes[in.actual_bytes] = 0;
+            ((char *)bytes)[in.actual_bytes] = 0;
             dispatch(port, &in);
         }
     }

@@ -6,7 +6,7 @@
 
 #include "enum.h"
 
-/* Say ready, then serve connections (pci_proto.h) for the n functions
+/* Say ready, then serve connections (idl/pci.idl) for the n functions
  * found, reading new ones from the startup channel; returns only on an
  * error of the port. */
 int pci_serve(const struct pci_config *cfg, struct pci_func *funcs,

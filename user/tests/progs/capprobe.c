@@ -18,7 +18,8 @@
 
 #include "capprobe.h"
 #include "caps.h"
-#include "pci_client.h"
+#include "pci.h"
+#include "svc_client.h"
 
 #define SEC 1000000000ull
 #define HPET_BASE 0xfed00000ull     /* some device page, for the checks */
@@ -188,8 +189,20 @@ static void check_cap(unsigned i, struct probe_report *rep)
         check_resource(h, &c, r);
         break;
     case CAP_PCI:
-        if ((r->kind_ok = pci_info(h, 0, &pi)) == OK)
+        if ((r->kind_ok = pci_info(h, 0, &pi, NULL, 0, NULL)) == OK)
             r->value = (uint64_t)pi.vendor << 16 | pi.device;
+        break;
+    case CAP_SVC:       /* the name service answers: no such name */
+        r->kind_ok = svc_connect(h, "capprobe-none", NULL, 0, &h, NULL, 0) ==
+                             ERR_NOT_FOUND
+                         ? OK
+                         : ERR_BAD_STATE;
+        break;
+    case CAP_SERVE:     /* a channel whose other end lives */
+        r->kind_ok = mica_object_wait_one(h, SIGNAL_PEER_CLOSED, 1, NULL) ==
+                             ERR_TIMED_OUT
+                         ? OK
+                         : ERR_BAD_STATE;
         break;
     }
 }

@@ -5,7 +5,7 @@
  *
  * argv[1] says what to do; everything goes through musl's stdio or
  * plain Linux system calls, which the kernel turns into console
- * protocol calls (mica/console.h):
+ * protocol calls (idl/console.idl):
  *
  *   hello   printf a line, write to fds 2 and 0, exit 0
  *   echo    answer each line read with "got:LINE"; "eof" at the end
@@ -106,7 +106,13 @@ static int errors(void)
     report(10, sys(SYS_write, 1, (long)big, 10000));    /* three calls */
     report(11, sys(SYS_write, 1, (long)big, 5000));     /* a short one */
     report(12, sys(SYS_write, 1, (long)"w", 1));    /* a reply with a handle */
-    report(13, sys(SYS_read, 0, (long)buf, 10));    /* the end of file */
+    for (int step = 13; step <= 17; step++)         /* replies that are */
+        report(step, sys(SYS_write, 1, (long)"w", 1));  /* not well-formed */
+    report(18, sys(SYS_read, 0, (long)buf, 10));    /* bytes after */
+    report(19, sys(SYS_read, 0, (long)buf, 10));    /* padding not zero */
+    report(20, sys(SYS_read, 0, (long)buf, 2));     /* more than asked */
+    report(21, sys(SYS_read, 0, (long)buf, 2));     /* more than room */
+    report(22, sys(SYS_read, 0, (long)buf, 10));    /* the end of file */
     return 0;
 }
 
