@@ -11,6 +11,7 @@
  * mica_thread_start here, only make system calls and touch memory: they
  * have no C library thread state.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -849,6 +850,138 @@ UTEST(unmapped_buffer_mid_copy_is_an_error_not_a_crash)
     UEXPECT(other == 0);
     UEXPECT(ok + fault == 100);
     mica_handle_close(f.vmo);
+    mica_handle_close(ch[0]);
+    mica_handle_close(ch[1]);
+}
+
+/* A small message sent straight to a waiting receiver is staged in the
+ * kernel and copied out by the receiver when it wakes.  If its buffer
+ * went away meanwhile, the receive fails with ERR_FAULT and the call it
+ * carried with ERR_CANCELED: nothing hangs, nothing leaks. */
+struct staged_rx {
+    mica_handle_t port;
+    uint64_t addr;
+    volatile int err, again;
+};
+
+static void staged_receiver(uint64_t a0, uint64_t a1)
+{
+    (void)a1;
+    struct staged_rx *s = (struct staged_rx *)a0;
+    struct mica_msg_buf b = rbuf((void *)s->addr, 64, NULL, 0);
+    s->err = mica_port_receive(s->port, &b, 0);
+    char spare[64];
+    b = rbuf(spare, sizeof(spare), NULL, 0);
+    s->again = mica_port_receive(s->port, &b, now_ns() + 50000000);
+    mica_thread_exit();
+}
+
+/* Until t waits (at most 30 s: a new thread on another CPU of a loaded
+ * machine may take a while to get there). */
+static bool blocked(mica_handle_t t)
+{
+    struct mica_thread_info ti;
+    uint64_t end = now_ns() + 30 * SEC;
+    while (now_ns() < end) {
+        if (mica_thread_info(t, &ti) == OK &&
+            ti.state == MICA_THREAD_STATE_BLOCKED)
+            return true;
+        mica_nanosleep(now_ns() + 1000000);
+    }
+    return false;
+}
+
+UTEST(staged_message_into_a_vanished_buffer)
+{
+    static struct staged_rx s;
+    struct mica_system_info before, after;
+    mica_handle_t ch[2], v, t;
+    settle(&before, NULL);
+    UASSERT(mica_channel_create(0, ch) == OK);
+    UASSERT(mica_port_create(0, &s.port) == OK);
+    UASSERT(mica_channel_bind(ch[1], s.port, 7) == OK);
+    UASSERT(mica_vmo_create(4096, &v) == OK);
+    s.addr = 0;
+    UASSERT(mica_vm_map(mica_process_self(), v, 0, 4096,
+                        MICA_VM_READ | MICA_VM_WRITE, &s.addr) == OK);
+    memset((void *)s.addr, 0, 64);
+    s.err = s.again = 1;
+    UASSERT(start_thread(staged_receiver, (uint64_t)&s, 0, &t) == OK);
+    UASSERT(blocked(t));
+    UASSERT(mica_vm_unmap(mica_process_self(), s.addr, 4096) == OK);
+    char reply[8];
+    struct mica_msg m = { .bytes = "ping", .num_bytes = 4 };
+    struct mica_msg_buf b = rbuf(reply, sizeof(reply), NULL, 0);
+    UEXPECT(mica_channel_call(ch[0], &m, &b, now_ns() + 10 * SEC) ==
+            ERR_CANCELED);
+    UEXPECT(mica_object_wait_one(t, SIGNAL_TERMINATED, now_ns() + 10 * SEC,
+                                 NULL) == OK);
+    UEXPECT(s.err == ERR_FAULT);
+    UEXPECT(s.again == ERR_TIMED_OUT);      /* the message is gone */
+    /* the same with a plain write: the receive fails, nothing is queued */
+    s.addr = 0;
+    UASSERT(mica_vm_map(mica_process_self(), v, 0, 4096,
+                        MICA_VM_READ | MICA_VM_WRITE, &s.addr) == OK);
+    s.err = s.again = 1;
+    mica_handle_close(t);
+    UASSERT(start_thread(staged_receiver, (uint64_t)&s, 0, &t) == OK);
+    UASSERT(blocked(t));
+    UASSERT(mica_vm_unmap(mica_process_self(), s.addr, 4096) == OK);
+    UEXPECT(mica_channel_write(ch[0], "x", 1, NULL, 0) == OK);
+    UEXPECT(mica_object_wait_one(t, SIGNAL_TERMINATED, now_ns() + 10 * SEC,
+                                 NULL) == OK);
+    UEXPECT(s.err == ERR_FAULT && s.again == ERR_TIMED_OUT);
+    mica_handle_close(t);
+    mica_handle_close(v);
+    mica_handle_close(s.port);
+    mica_handle_close(ch[0]);
+    mica_handle_close(ch[1]);
+    settle(&after, &before);
+    UEXPECT(after.live_channels == before.live_channels &&
+            after.live_ports == before.live_ports &&
+            after.live_vmos == before.live_vmos);
+}
+
+/* A receive into a buffer that is bad when it starts keeps the message
+ * for a later receive, whether the message was queued or came while it
+ * waited (such a buffer is never used for staging: it is checked before
+ * the wait). */
+static void bad_receiver(uint64_t a0, uint64_t a1)
+{
+    (void)a1;
+    struct staged_rx *s = (struct staged_rx *)a0;
+    struct mica_msg_buf b = rbuf((void *)8, 64, NULL, 0);
+    s->err = mica_port_receive(s->port, &b, 0);
+    mica_thread_exit();
+}
+
+UTEST(receive_into_a_bad_buffer_keeps_the_message)
+{
+    static struct staged_rx s;
+    mica_handle_t ch[2], t;
+    char ok[8];
+    UASSERT(mica_channel_create(0, ch) == OK);
+    UASSERT(mica_channel_write(ch[0], "abc", 3, NULL, 0) == OK);
+    struct mica_msg_buf b = rbuf((void *)8, 64, NULL, 0);
+    UEXPECT(mica_channel_reply_read(ch[1], 0, NULL, &b, 0) == ERR_FAULT);
+    b = rbuf(ok, sizeof(ok), NULL, 0);
+    UEXPECT(mica_channel_read(ch[1], &b) == OK && b.actual_bytes == 3 &&
+            memcmp(ok, "abc", 3) == 0);
+    /* waiting */
+    UASSERT(mica_port_create(0, &s.port) == OK);
+    UASSERT(mica_channel_bind(ch[1], s.port, 7) == OK);
+    s.err = 1;
+    UASSERT(start_thread(bad_receiver, (uint64_t)&s, 0, &t) == OK);
+    UASSERT(blocked(t));
+    UEXPECT(mica_channel_write(ch[0], "def", 3, NULL, 0) == OK);
+    UEXPECT(mica_object_wait_one(t, SIGNAL_TERMINATED, now_ns() + 10 * SEC,
+                                 NULL) == OK);
+    UEXPECT(s.err == ERR_FAULT);
+    b = rbuf(ok, sizeof(ok), NULL, 0);
+    UEXPECT(mica_port_receive(s.port, &b, now_ns() + SEC) == OK &&
+            b.actual_bytes == 3 && memcmp(ok, "def", 3) == 0);
+    mica_handle_close(t);
+    mica_handle_close(s.port);
     mica_handle_close(ch[0]);
     mica_handle_close(ch[1]);
 }
