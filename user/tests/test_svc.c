@@ -123,6 +123,13 @@ _Static_assert(ECHO_ECHO_ID == ECHO_V2_ECHO_ID &&
                    ECHO_REVERSE_ID == ECHO_V2_REVERSE_ID &&
                    ECHO_HANG_ID == ECHO_V2_HANG_ID,
                "echo.h is version 2");
+/* Version 3 only added shout: a client built against it that calls echo
+ * declares the very id version 2's servers serve. */
+_Static_assert(ECHO_V3_ECHO_ID == ECHO_V2_ECHO_ID &&
+                   ECHO_V3_REVERSE_ID == ECHO_V2_REVERSE_ID,
+               "adding a method changes no other id");
+_Static_assert(ECHO_V1_ECHO_ID != ECHO_V2_ECHO_ID,
+               "a changed signature is another id");
 
 /* Call m on ch with req, its results into resp, as its generated stub
  * does (idl_call) but bounded by `deadline`: a stub waits for ever, and
