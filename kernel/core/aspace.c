@@ -161,7 +161,6 @@ static struct vm_mapping *remove_range_locked(struct aspace *as, vaddr_t addr,
 {
     arch_unmap_range(as, addr, addr + len);
     arch_tlb_shootdown(as, addr, addr + len);
-    __atomic_add_fetch(&as->map_gen, 1, __ATOMIC_RELEASE);
     struct vm_mapping **pp = &as->maps, *dead = NULL;
     while (*pp) {
         struct vm_mapping *m = *pp;
@@ -297,7 +296,6 @@ int aspace_protect(struct aspace *as, vaddr_t addr, uint64_t len,
                 m->prot = prot & (VM_READ | VM_WRITE | VM_EXEC);
         arch_protect_range(as, addr, addr + len, prot);
         arch_tlb_shootdown(as, addr, addr + len);
-        __atomic_add_fetch(&as->map_gen, 1, __ATOMIC_RELEASE);
     }
     spin_unlock(&as->lock);
     return err;
@@ -394,20 +392,7 @@ static void aspace_protect_one(struct aspace *as, vaddr_t addr, uint32_t prot)
     struct vm_mapping *m = find(as, addr);
     if (m)
         m->prot = prot;
-    __atomic_add_fetch(&as->map_gen, 1, __ATOMIC_RELEASE);
     spin_unlock(&as->lock);
-}
-
-bool aspace_writable(struct aspace *as, vaddr_t va, uint64_t len)
-{
-    if (va < USER_BASE || va >= USER_TOP || len > USER_TOP - va)
-        return false;
-    spin_lock(&as->lock);
-    struct vm_mapping *m = find(as, va);
-    bool ok = m && va + len <= m->end && m->vmo->kind == VMO_ANON &&
-              (m->prot & VM_WRITE);
-    spin_unlock(&as->lock);
-    return ok;
 }
 
 /* fork: private memory is cloned copy-on-write, shared memory (a vmo also

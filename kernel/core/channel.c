@@ -325,18 +325,7 @@ static int send_direct(struct channel *ep, struct channel *peer,
     r->txid = c ? c->txid : 0;
     r->actual_bytes = um->nbytes;
     r->actual_handles = um->nhandles;
-    if (r->stage_ok && !um->nhandles && um->nbytes &&
-        um->nbytes <= MSG_STAGE_MAX) {
-        spin_unlock_irqrestore(&ipc_lock, *f);
-        int err = copy_from_user(r->stage, um->bytes, um->nbytes);
-        *f = spin_lock_irqsave(&ipc_lock);
-        if (err) {                      /* ours: nothing was sent */
-            r->state = W_RETRY;
-            sched_wakeup(r->t, 0);
-            return err;
-        }
-        r->staged = um->nbytes;
-    } else if (um->nbytes || um->nhandles) {
+    if (um->nbytes || um->nhandles) {
         object_ref(&peer->obj);
         spin_unlock_irqrestore(&ipc_lock, *f);
         bool theirs;
@@ -542,7 +531,6 @@ int channel_call(struct channel *ep, const struct umsg *um,
     c.status = 0;
     c.actual_bytes = c.actual_handles = 0;
     c.ngrants = 0;
-    c.staged = 0;
     struct thread *to;
     irqflags_t f = spin_lock_irqsave(&ipc_lock);
     pi_call_begin_locked(&c);
@@ -551,8 +539,6 @@ int channel_call(struct channel *ep, const struct umsg *um,
         err = call_wait(&c, to, deadline, &f);
     pi_call_end_locked(&c);
     spin_unlock_irqrestore(&ipc_lock, f);
-    if (!err && c.staged && copy_to_user(c.reply.bytes, c.stage, c.staged))
-        err = ERR_FAULT;                /* as a reply into a bad buffer */
     for (uint32_t i = 0; i < c.ngrants; i++) {
         grant_revoke(c.grants[i]);
         object_unref(&c.grants[i]->obj);
@@ -574,7 +560,6 @@ int channel_call_kernel(struct channel *ep, struct msg *m, void *reply,
     c.reply = (struct ubuf){ .bytes = (uint64_t)(uintptr_t)reply,
                              .bytes_cap = cap };
     c.kernel_reply = true;
-    c.staged = 0;
     c.txid = __atomic_add_fetch(&last_txid, 1, __ATOMIC_RELAXED);
     c.state = W_WAITING;
     c.status = 0;
@@ -640,10 +625,6 @@ int channel_reply(struct channel *ep, struct port *src_port, uint64_t txid,
         bool theirs = false;
         if (c->kernel_reply) {
             err = reply_kernel(um, c);
-        } else if (!um->nhandles && um->nbytes <= MSG_STAGE_MAX) {
-            err = copy_from_user(c->stage, um->bytes, um->nbytes);
-            if (!err)
-                c->staged = um->nbytes;     /* the caller copies it out */
         } else {
             err = msg_direct(um, c->t, &c->reply, &c->server->obj,
                              &c->ep->obj, &d, &theirs);
@@ -726,9 +707,7 @@ int channel_receive(struct channel *ep, const struct ubuf *b, bool nowait,
                     uint64_t deadline, struct thread *wake,
                     struct recv_out *out)
 {
-    struct receiver r;
-    receiver_init(&r, b);
-    r.stage_ok = !nowait && rx_stage_ok(b);
+    struct receiver r = { .t = thread_current(), .buf = *b };
     irqflags_t f = spin_lock_irqsave(&ipc_lock);
     int err;
     for (;;) {
@@ -754,24 +733,10 @@ int channel_receive(struct channel *ep, const struct ubuf *b, bool nowait,
         }
         break;
     }
-    struct serve_point *sp = sp_of(ep);
     spin_unlock_irqrestore(&ipc_lock, f);
     if (wake)
         sched_wakeup(wake, 0);
-    if (!err && r.staged)
-        err = receiver_copy_out(&r, sp, out->txid);
     return err;
-}
-
-void call_cancel_served(struct serve_point *sp, uint64_t txid)
-{
-    irqflags_t f = spin_lock_irqsave(&ipc_lock);
-    struct call *c = txid ? find_call(sp->serving, txid) : NULL;
-    if (c) {
-        serving_unlink(&sp->serving, c);
-        call_finish_locked(c, ERR_CANCELED);
-    }
-    spin_unlock_irqrestore(&ipc_lock, f);
 }
 
 /* --- binding and closing ------------------------------------------------------ */

@@ -21,10 +21,7 @@
 #include "observer.h"
 #include "panic.h"
 #include "port.h"
-#include "process.h"
 #include "sched.h"
-#include "uaccess.h"
-#include "vm.h"
 
 static void port_destroy(struct object *o)
 {
@@ -69,34 +66,6 @@ void receiver_done(struct receiver *r, int status)
     r->status = status;
     r->state = W_DONE;
     sched_wakeup(r->t, 0);
-}
-
-bool rx_stage_check(const struct ubuf *b)
-{
-    uint32_t len = b->bytes_cap < MSG_STAGE_MAX ? b->bytes_cap : MSG_STAGE_MAX;
-    struct thread *t = thread_current();
-    if (!len || !t->proc)
-        return false;
-    struct aspace *as = t->proc->aspace;
-    uint64_t gen = __atomic_load_n(&as->map_gen, __ATOMIC_ACQUIRE);
-    if (t->rx_ok_addr == b->bytes && t->rx_ok_gen == gen &&
-        t->rx_ok_len >= len)
-        return true;
-    if (!aspace_writable(as, b->bytes, len))
-        return false;
-    t->rx_ok_addr = b->bytes;
-    t->rx_ok_gen = gen;
-    t->rx_ok_len = len;
-    return true;
-}
-
-int receiver_copy_out(struct receiver *r, struct serve_point *sp,
-                      uint64_t txid)
-{
-    if (!copy_to_user(r->buf.bytes, r->stage, r->staged))
-        return 0;
-    call_cancel_served(sp, txid);
-    return ERR_FAULT;
 }
 
 int receiver_block(struct receiver *r, struct receiver **list,
@@ -262,10 +231,9 @@ int port_receive(struct port *p, const struct ubuf *b, bool packets_only,
                  bool nowait, uint64_t deadline, struct thread *wake,
                  struct recv_out *out)
 {
-    struct receiver r;
-    receiver_init(&r, b);
-    r.packets_only = packets_only;
-    r.stage_ok = !packets_only && !nowait && rx_stage_ok(b);
+    struct receiver r = {
+        .t = thread_current(), .buf = *b, .packets_only = packets_only,
+    };
     struct pkt *got = NULL;
     irqflags_t f = spin_lock_irqsave(&ipc_lock);
     int err;
@@ -306,8 +274,6 @@ int port_receive(struct port *p, const struct ubuf *b, bool packets_only,
         sched_wakeup(wake, 0);
     if (got)
         pkt_free(got);
-    if (!err && r.staged)
-        err = receiver_copy_out(&r, &p->sp, out->txid);
     return err;
 }
 

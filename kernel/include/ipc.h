@@ -32,10 +32,8 @@
 #include "kmem.h"
 #include "object.h"
 #include "pi.h"
-#include "process.h"
 #include "spinlock.h"
 #include "thread.h"
-#include "vm.h"
 
 extern spinlock_t ipc_lock;
 
@@ -76,22 +74,12 @@ enum {
     W_SERVING,      /* call: received by a server, reply pending */
 };
 
-/* A message of at most MSG_STAGE_MAX bytes and no handles sent straight
- * to a waiting thread is staged: copied from the sender into the
- * waiter's struct (on its kernel stack), and from there into its buffer
- * by the waiter itself, in its own address space, when it wakes.  Two
- * plain user copies instead of pinning the receiver's page and copying
- * into it through the direct map. */
-#define MSG_STAGE_MAX 128u
-
 struct receiver {
     struct thread *t;
     struct receiver *next;
     struct ubuf buf;
     uint32_t state;
     bool packets_only;          /* port_wait: no messages */
-    bool stage_ok;              /* buf takes a staged message (rx_stage_ok) */
-    uint32_t staged;            /* bytes in stage, still to copy out */
     /* results, once DONE */
     int status;
     uint32_t kind;              /* MICA_RECV_* */
@@ -99,7 +87,6 @@ struct receiver {
     uint64_t key, txid;
     struct mica_packet pkt;
     struct call *served;        /* the call it received, if any */
-    uint8_t stage[MSG_STAGE_MAX];
 };
 
 struct channel;
@@ -124,9 +111,7 @@ struct call {
     int status;
     uint32_t actual_bytes, actual_handles;
     uint32_t ngrants;
-    uint32_t staged;            /* bytes of the reply in stage */
     struct grant *grants[MICA_MSG_MAX_HANDLES];     /* tied to this call */
-    uint8_t stage[MSG_STAGE_MAX];
 };
 
 /* --- priority inheritance for calls (pi.h), inline for the fast path:
@@ -255,47 +240,5 @@ int receiver_block(struct receiver *r, struct receiver **list,
                    uint64_t deadline, struct thread *wake, irqflags_t *f);
 /* Take r off a list (ipc_lock held). */
 void receiver_unlink(struct receiver **list, struct receiver *r);
-
-/* Whether the current thread's receive buffer b can take a staged
- * message: its first MSG_STAGE_MAX bytes (or all, if fewer) lie in a
- * writable anonymous mapping.  Cached per thread: a receive loop pays
- * the check once.  Called without ipc_lock. */
-bool rx_stage_check(const struct ubuf *b);
-
-static inline bool rx_stage_ok(const struct ubuf *b)
-{
-    struct thread *t = thread_current();
-    return t->rx_ok_addr == b->bytes && t->proc &&
-           t->rx_ok_gen == __atomic_load_n(&t->proc->aspace->map_gen,
-                                           __ATOMIC_ACQUIRE) &&
-           (t->rx_ok_len >= b->bytes_cap || t->rx_ok_len == MSG_STAGE_MAX)
-           ? true : rx_stage_check(b);
-}
-
-/* A receiver of the current thread into b, nothing received yet (all
- * but its stage set; the stage is written only when used). */
-static inline void receiver_init(struct receiver *r, const struct ubuf *b)
-{
-    r->t = thread_current();
-    r->next = NULL;
-    r->buf = *b;
-    r->state = W_WAITING;
-    r->packets_only = false;
-    r->stage_ok = false;
-    r->staged = 0;
-    r->status = 0;
-    r->kind = 0;
-    r->actual_bytes = r->actual_handles = 0;
-    r->key = r->txid = 0;
-    r->served = NULL;
-}
-
-/* A receive woke with r->staged bytes: copy them into its buffer.  When
- * that fails (the buffer was unmapped while it waited) the message is
- * lost: the receive fails with ERR_FAULT, and the call it carried, if
- * any, with ERR_CANCELED (found by txid at sp).  No lock held. */
-int receiver_copy_out(struct receiver *r, struct serve_point *sp,
-                      uint64_t txid);
-void call_cancel_served(struct serve_point *sp, uint64_t txid);
 
 #endif

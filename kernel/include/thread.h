@@ -100,11 +100,6 @@ struct thread {
     struct pi_waiter *pi_wait;      /* the PI futex it is blocked on */
     bool pi_exited;                 /* exiting: lent nothing any more */
 
-    /* the last receive buffer found fit for staged messages (ipc.h:
-     * rx_stage_ok), valid while its address space's map_gen is */
-    uint64_t rx_ok_addr, rx_ok_gen;
-    uint32_t rx_ok_len;
-
     bool charged;                   /* THREAD_KMEM charged to its process */
     int exit_code;
     uint64_t clear_child_tid;       /* Linux: zeroed and woken at exit */

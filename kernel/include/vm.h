@@ -71,16 +71,10 @@ struct aspace {
     paddr_t root;               /* top-level page table */
     spinlock_t lock;
     struct vm_mapping *maps;
-    uint64_t map_gen;           /* bumped when a mapping goes or is protected */
     uint64_t active_cpus;       /* CPUs that may cache its translations */
     struct kmem_account *acct;
     uint32_t refs;
 };
-
-/* Whether [va, va + len) lies inside one writable mapping of anonymous
- * memory (a receive buffer the kernel may copy a message into later,
- * from the receiver's own context). */
-bool aspace_writable(struct aspace *as, vaddr_t va, uint64_t len);
 
 /* vmos */
 int vmo_create(uint64_t size, struct kmem_account *acct, struct vmo **out);
