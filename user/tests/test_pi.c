@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -104,17 +105,36 @@ static int start_clone(void (*fn)(uint64_t, uint64_t), mica_handle_t h1,
     return err;
 }
 
+static struct mica_thread_info info_of(mica_handle_t t);
+
+/* Until h (a thread or a process; t: a thread of it, to describe) has
+ * ended: at most 60 s, after which the test fails saying what the
+ * thread was doing, instead of the suite hanging. */
+static void ended(mica_handle_t h, mica_handle_t t, const char *what)
+{
+    uint64_t now;
+    mica_clock_get(&now);
+    if (mica_object_wait_one(h, SIGNAL_TERMINATED, now + 60 * SEC, NULL) ==
+        OK)
+        return;
+    struct mica_thread_info i = info_of(t);
+    printf("    # %s did not end in 60 s: thread %u state %u priority %u "
+           "(base %u)\n", what, i.tid, i.state, i.priority,
+           i.base_priority);
+    utest_fail("ended", __FILE__, __LINE__);
+}
+
 static void end_thread(mica_handle_t t)
 {
     mica_thread_kill(t);
-    mica_object_wait_one(t, SIGNAL_TERMINATED, 0, NULL);
+    ended(t, t, "a killed thread");
     mica_handle_close(t);
 }
 
 static void end_process(mica_handle_t p, mica_handle_t t)
 {
     mica_process_kill(p, 0);
-    mica_object_wait_one(p, SIGNAL_TERMINATED, 0, NULL);
+    ended(p, t, "a killed server process");
     mica_handle_close(p);
     mica_handle_close(t);
 }
@@ -237,7 +257,7 @@ static int hog_start(int cpu, mica_handle_t *t)
 static void hog_end(mica_handle_t t)
 {
     hog_stop = 1;
-    mica_object_wait_one(t, SIGNAL_TERMINATED, 0, NULL);
+    ended(t, t, "the hog");
     mica_handle_close(t);
 }
 
@@ -507,7 +527,7 @@ static int stepper_start(struct stepper *s, int calls, mica_handle_t ch[2],
 static void stepper_end(struct stepper *s, mica_handle_t ch[2],
                         mica_handle_t st)
 {
-    mica_object_wait_one(st, SIGNAL_TERMINATED, 0, NULL);
+    ended(st, st, "the stepped server");
     mica_handle_close(st);
     mica_handle_close(ch[0]);
     mica_handle_close(ch[1]);
