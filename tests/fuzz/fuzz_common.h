@@ -1,7 +1,8 @@
 /*
  * fuzz_common.h - what the fuzz target and its seed writer share: the
- * handles an input's first byte stands for, and the calls the generated
- * stubs need (never made: nothing here calls a stub).
+ * handles an input's first byte stands for, and host definitions of the
+ * two runtime calls the generated demo.c refers to (idl_call, idl_close):
+ * the fuzzer only decodes, so it links them but never reaches them.
  */
 #ifndef MICA_FUZZ_COMMON_H
 #define MICA_FUZZ_COMMON_H

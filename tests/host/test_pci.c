@@ -28,7 +28,7 @@
 struct fake_fn {
     struct pci_addr a;
     uint8_t r[256];
-    uint64_t bar_size[6];       /* 0: not implemented */
+    uint64_t bar_size[6];       /* 0: the device has no such BAR */
     bool io16;                  /* I/O BARs decode 16 bits */
 };
 
