@@ -225,7 +225,13 @@ static void schedule_locked(void)
             program_timer(sc, prev, now);
             return;                     /* keep running */
         }
-        enqueue(prev, (int)c->id, false);
+        /* Preempted by something more urgent: wait on an idle CPU it may
+         * use if there is one, not behind a thread that may run here
+         * for ever (nothing steals work from a busy CPU later). */
+        int to = top > prev->prio ? choose_cpu(prev) : (int)c->id;
+        enqueue(prev, to, false);
+        if (to != (int)c->id)
+            kick(to, prev);
     }
     struct thread *next = pick_next(sc, (int)c->id);
     if (next != prev)
